@@ -1,0 +1,115 @@
+"""Shared plumbing for neuromod-gym tasks: the task clock, action checking and the info dict."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from neuromod_gym.signals import EVENTS, LATENT, NOVELTY, SURPRISE, T_MS, UNCERTAINTY
+
+
+def check_positive(name: str, value: float) -> float:
+    """Return ``value`` as float, or raise ValueError naming ``name`` if not finite and > 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return value
+
+
+def check_probability(name: str, value: float) -> float:
+    """Return ``value`` as float, or raise ValueError naming ``name`` if not in [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return value
+
+
+def check_int(name: str, value: int, minimum: int) -> int:
+    """Return ``value`` as int, or raise ValueError naming ``name`` if not an int >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class NeuromodTask(gym.Env):
+    """Base class of the neuromod-gym tasks.
+
+    Subclasses set ``dt_ms`` (ms of task time per step) in ``__init__``, call
+    :meth:`_start_clock` in ``reset`` and :meth:`_advance_clock` in ``step``, validate
+    actions with :meth:`_check_action` and build ``info`` with :meth:`_info`, so every
+    task satisfies the signal contract of :mod:`neuromod_gym.signals` the same way.
+    Randomness comes only from ``self.np_random`` (seeded by ``reset(seed=...)``).
+    """
+
+    dt_ms: float = 1.0
+
+    def _start_clock(self) -> None:
+        self._t_ms = 0.0
+
+    def _advance_clock(self) -> None:
+        self._t_ms += self.dt_ms
+
+    @property
+    def t_ms(self) -> float:
+        """Task time since the episode began, in ms."""
+        return getattr(self, "_t_ms", 0.0)
+
+    def _check_action(self, action: Any) -> Any:
+        """Refuse actions outside the action space with a ValueError (not an assert).
+
+        Returns the action converted to the space's canonical type (int for Discrete,
+        float32 array for Box).
+        """
+        space = self.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            if isinstance(action, (bool, np.bool_)) or not space.contains(action):
+                # Accept plain integral numpy arrays of shape (1,) as SB3 sometimes passes them.
+                if (
+                    isinstance(action, np.ndarray)
+                    and action.shape == (1,)
+                    and np.issubdtype(action.dtype, np.integer)
+                    and space.contains(action[0])
+                ):
+                    return int(action[0])
+                raise ValueError(f"invalid action {action!r} for action space {space}")
+            return int(action)
+        if isinstance(space, gym.spaces.Box):
+            try:
+                array = np.asarray(action, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise ValueError(f"invalid action {action!r} for action space {space}") from None
+            if array.shape != space.shape or not np.all(np.isfinite(array)):
+                raise ValueError(f"invalid action {action!r} for action space {space}")
+            return np.clip(array, space.low, space.high)
+        if not space.contains(action):
+            raise ValueError(f"invalid action {action!r} for action space {space}")
+        return action
+
+    def _info(
+        self,
+        novelty: float,
+        surprise: float,
+        uncertainty: float,
+        events: tuple[str, ...] = (),
+        latent: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The info dict of the signal contract (plain floats so vector envs batch them)."""
+        return {
+            NOVELTY: float(novelty),
+            SURPRISE: float(surprise),
+            UNCERTAINTY: float(uncertainty),
+            T_MS: float(self.t_ms),
+            EVENTS: tuple(events),
+            LATENT: dict(latent or {}),
+            **extra,
+        }
