@@ -241,14 +241,16 @@ class OutcomeObserver:
 class ObservationDiscretizer:
     """Maps an observation of a Gymnasium space to a hashable key for counting.
 
-    Box dimensions with finite bounds are cut into ``bins`` equal bins over [low, high];
+    Box dimensions with finite bounds are cut into ``bins`` equal bins over [low, high]
+    (an odd default, so that symmetric ranges get a bin centred on zero rather than a
+    bin edge there, which would split e.g. CartPole's start states into 16 cells);
     unbounded dimensions are first squashed by x / (scale + |x|) into (-1, 1), so that
     |x| = scale lands at +-0.5 (``unbounded_scale``, in the observation's own units).
     Observations with more than ``max_tuple_dims`` entries are hashed (BLAKE2b) so the
     tables stay small for images.
     """
 
-    def __init__(self, space: gym.Space, bins: int = 10, unbounded_scale: float = 1.0, max_tuple_dims: int = 64):
+    def __init__(self, space: gym.Space, bins: int = 11, unbounded_scale: float = 1.0, max_tuple_dims: int = 64):
         if not isinstance(bins, (int, np.integer)) or bins < 1:
             raise ValueError(f"bins must be a positive int, got {bins!r}")
         if not (math.isfinite(unbounded_scale) and unbounded_scale > 0):
@@ -320,7 +322,7 @@ class NeuromodulatorySignals(gym.Wrapper):
         self,
         env: gym.Env,
         dt_ms: float = 20.0,
-        bins: int = 10,
+        bins: int = 11,
         unbounded_scale: float = 1.0,
         retention: float = 1.0,
         reward_decimals: int = 3,
