@@ -1,0 +1,1 @@
+"""Spiking agents of neuromod-gym: the engine (:mod:`agents.snn`), encoders, rules."""

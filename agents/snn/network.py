@@ -1,0 +1,564 @@
+"""Network container: building, validation, running, recording.
+
+Order of operations of one step ``t`` (the engine's single definition; the reference in
+``tests/reference/snn_reference.py`` follows it literally)::
+
+    1. modulators      M <- a_M M + pulse(t) + release[t]
+    2. flush           if the sign of any (gain * M) changed, or the epoch is full:
+                       bring every plastic synapse up to date (clip) and start a new epoch
+    3. neurons         input(t) = pending synaptic input of slot t + background pulse;
+                       integrate one step; spike + reset (models.py)
+    4. trace decay     every neuron trace x <- a_x x (eligibility c <- a_c c implicitly)
+    5. pre spikes      for each outgoing synapse: [plastic] bring up to date, c += g x_post;
+                       then deliver the current weight w into the input slot t + delay
+    6. post spikes     for each incoming plastic synapse: bring up to date, c += g x_pre
+    7. trace increment x <- x + inc (or x <- inc) for neurons that spiked at t
+    8. conversion      w <- clip(w + dt sum_q g_q M_q(t) c_k(t), w_min, w_max), plastic
+                       synapses (applied lazily: see kernels.py)
+    9. recording       spike monitor, probes every ``probe_period_steps``
+
+Population layout: ``B`` networks share the topology (CSR indices and delays), the
+neuron models and the rule's structure; each has its own state (membranes, traces,
+weights, eligibilities, modulators), random stream (``seed``, ``network_index``), and
+can have its own initial weights (:meth:`Network.set_weights`), background input,
+source probabilities, modulator pulse amount, release schedule and learning-rate scale.
+Different topologies are different :class:`Network` objects. Network ``b`` of a
+population equals, bitwise, a ``population_size=1`` network built with
+``seed=seed`` and ``network_indices=[b]`` (tested with 1 and 2 numba threads).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from agents.snn import kernels
+from agents.snn.connectivity import MAX_DELAY_STEPS, CSRSynapses, build_csr
+from agents.snn.models import (
+    N_NEURON_PARAMETERS,
+    ConductanceLIF,
+    Izhikevich,
+    LIF,
+    PoissonSource,
+    initial_state,
+    pack_parameters,
+)
+from agents.snn.plasticity import Modulator, PlasticityRule, pack_rule
+from agents.snn.rng import network_key
+
+__all__ = ["Population", "NetworkBuilder", "Network"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+_NEURON_MODELS = (PoissonSource, Izhikevich, LIF, ConductanceLIF)
+
+
+@dataclass(frozen=True)
+class Population:
+    """A contiguous range ``start:stop`` of neurons sharing one model."""
+
+    name: str
+    start: int
+    stop: int
+    model: object
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def indices(self) -> np.ndarray:
+        return np.arange(self.start, self.stop)
+
+
+@dataclass
+class _Projection:
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    plastic: bool
+
+
+def _neuron_indices(target, what: str, n_neurons: int) -> np.ndarray:
+    """Population, sequence of populations, or an index array -> sorted unique indices."""
+    if isinstance(target, Population):
+        return target.indices
+    if isinstance(target, (list, tuple)) and target and all(
+            isinstance(p, Population) for p in target):
+        return np.unique(np.concatenate([p.indices for p in target]))
+    idx = np.asarray(target)
+    if idx.ndim != 1 or (idx.size and not np.issubdtype(idx.dtype, np.integer)):
+        raise ValueError(f"{what} must be a Population, a list of them or a 1-D integer array")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_neurons):
+        raise ValueError(
+            f"{what} index out of range: neurons are 0..{n_neurons - 1}, got "
+            f"{int(idx.min())}..{int(idx.max())}"
+        )
+    return np.unique(idx)
+
+
+def _tile(value, shape, dtype=np.float64) -> np.ndarray:
+    """A fresh writable C-contiguous array of ``shape`` filled by broadcasting ``value``."""
+    return np.array(np.broadcast_to(value, shape), dtype=dtype, order="C", copy=True)
+
+
+def _per_synapse(value, n: int, what: str, dtype) -> np.ndarray:
+    arr = np.asarray(value, dtype=dtype)
+    if arr.ndim == 0:
+        return np.full(n, arr, dtype=dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"{what} must be a scalar or have shape ({n},), got {arr.shape}")
+    return arr
+
+
+class NetworkBuilder:
+    """Collects populations, projections and background input, then :meth:`build`."""
+
+    def __init__(self, dt_ms: float = 1.0, topology_seed: int = 0) -> None:
+        if not (math.isfinite(dt_ms) and dt_ms > 0):
+            raise ValueError(f"dt_ms must be finite and > 0, got {dt_ms!r}")
+        self.dt_ms = float(dt_ms)
+        self.populations: list[Population] = []
+        self._projections: list[_Projection] = []
+        self._rng = np.random.default_rng(topology_seed)
+        self._background: list[tuple[np.ndarray, float, float]] = []
+
+    @property
+    def n_neurons(self) -> int:
+        return self.populations[-1].stop if self.populations else 0
+
+    def add_population(self, name: str, size: int, model) -> Population:
+        if not isinstance(model, _NEURON_MODELS):
+            raise TypeError(f"model must be one of {[m.__name__ for m in _NEURON_MODELS]}")
+        if size <= 0:
+            raise ValueError(f"population {name!r} size must be > 0, got {size}")
+        if any(p.name == name for p in self.populations):
+            raise ValueError(f"duplicate population name {name!r}")
+        pop = Population(name, self.n_neurons, self.n_neurons + int(size), model)
+        self.populations.append(pop)
+        return pop
+
+    def connect(self, source, target, connectivity, weight=1.0, delay_steps=1,
+                plastic: bool = False) -> int:
+        """Add synapses from ``source`` to ``target`` neurons; returns how many.
+
+        ``weight`` and ``delay_steps`` are scalars or one value per created synapse (in the
+        order the connectivity rule returns them). Weights of excitatory synapses are
+        >= 0 and of inhibitory ones < 0 (the sign picks the input channel). ``plastic``
+        synapses follow the network's rule and must start inside its bounds.
+        """
+        sources = _neuron_indices(source, "source", self.n_neurons)
+        targets = _neuron_indices(target, "target", self.n_neurons)
+        pre, post = connectivity.pairs(sources, targets, self._rng)
+        n = pre.size
+        w = _per_synapse(weight, n, "weight", np.float64)
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights must be finite")
+        d_raw = np.asarray(delay_steps)
+        if d_raw.size and not np.issubdtype(d_raw.dtype, np.integer):
+            if not np.all(np.isfinite(d_raw)) or np.any(d_raw != np.round(d_raw)):
+                raise ValueError("delay_steps must be integers (steps)")
+        d = _per_synapse(delay_steps, n, "delay_steps", np.int64)
+        if n and (d.min() < 1 or d.max() > MAX_DELAY_STEPS):
+            raise ValueError(
+                f"delay_steps must be in [1, {MAX_DELAY_STEPS}], got {int(d.min())}..{int(d.max())}"
+            )
+        self._projections.append(_Projection(pre, post, w, d, bool(plastic)))
+        return n
+
+    def set_background(self, target, probability_per_step: float, amplitude: float) -> None:
+        """Each step, each neuron of ``target`` independently receives an input pulse of
+        ``amplitude`` (same units as a synaptic weight) with ``probability_per_step``."""
+        idx = _neuron_indices(target, "background target", self.n_neurons)
+        if not (0.0 <= probability_per_step <= 1.0):
+            raise ValueError(f"probability_per_step must be in [0, 1], got {probability_per_step!r}")
+        if not math.isfinite(amplitude):
+            raise ValueError(f"background amplitude must be finite, got {amplitude!r}")
+        self._background.append((idx, float(probability_per_step), float(amplitude)))
+
+    def build(
+        self,
+        population_size: int = 1,
+        seed: int = 0,
+        network_indices: Sequence[int] | None = None,
+        dtype: str = "float64",
+        rule: PlasticityRule | None = None,
+        modulators: Sequence[Modulator] = (),
+        spike_capacity: int = 100_000,
+        probe_neurons: Sequence[int] | None = None,
+        probe_period_steps: int = 1,
+        probe_capacity: int = 0,
+    ) -> "Network":
+        """Freeze the topology and allocate the state of ``population_size`` networks."""
+        if not self.populations:
+            raise ValueError("add at least one population before build()")
+        n = self.n_neurons
+        if self._projections:
+            pre = np.concatenate([p.pre for p in self._projections])
+            post = np.concatenate([p.post for p in self._projections])
+            weight = np.concatenate([p.weight for p in self._projections])
+            delay = np.concatenate([p.delay for p in self._projections])
+            plastic = np.concatenate([np.full(p.pre.size, p.plastic) for p in self._projections])
+        else:
+            pre = post = delay = np.zeros(0, np.int64)
+            weight = np.zeros(0)
+            plastic = np.zeros(0, bool)
+        if plastic.any() and rule is None:
+            raise ValueError("plastic synapses need a rule (build(rule=...))")
+        if rule is not None and plastic.any():
+            w_p = weight[plastic]
+            if w_p.min() < rule.w_min or w_p.max() > rule.w_max:
+                raise ValueError(
+                    f"initial plastic weights {w_p.min()}..{w_p.max()} outside the rule's "
+                    f"bounds [{rule.w_min}, {rule.w_max}]"
+                )
+        csr = build_csr(n, pre, post, weight, delay, plastic)
+        background_p = np.zeros(n)
+        background_amp = np.zeros(n)
+        for idx, p, amp in self._background:
+            background_p[idx] = p
+            background_amp[idx] = amp
+        return Network(
+            dt_ms=self.dt_ms,
+            populations=tuple(self.populations),
+            synapses=csr,
+            background_probability=background_p,
+            background_amplitude=background_amp,
+            population_size=population_size,
+            seed=seed,
+            network_indices=network_indices,
+            dtype=dtype,
+            rule=rule,
+            modulators=tuple(modulators),
+            spike_capacity=spike_capacity,
+            probe_neurons=probe_neurons,
+            probe_period_steps=probe_period_steps,
+            probe_capacity=probe_capacity,
+        )
+
+
+def _null_rule() -> PlasticityRule:
+    """Stand-in used when a network has no plasticity: no conversions, so never touched."""
+    from agents.snn.plasticity import EligibilityTrace
+
+    return PlasticityRule("none", (), (EligibilityTrace("unused", math.inf, None, None),), (),
+                          -math.inf, math.inf)
+
+
+class Network:
+    """``B`` independent spiking networks with a shared topology (see module docstring).
+
+    Build with :class:`NetworkBuilder`. :meth:`run` advances all networks by ``n_steps``
+    in one kernel call; :meth:`weights`, :meth:`eligibility` and :meth:`state_dict` flush
+    pending plasticity first, so what they return is exact.
+    """
+
+    def __init__(self, *, dt_ms, populations, synapses: CSRSynapses, background_probability,
+                 background_amplitude, population_size, seed, network_indices, dtype, rule,
+                 modulators, spike_capacity, probe_neurons, probe_period_steps, probe_capacity):
+        if population_size < 1:
+            raise ValueError(f"population_size must be >= 1, got {population_size}")
+        if dtype not in _DTYPES:
+            raise ValueError(f"dtype must be one of {list(_DTYPES)}, got {dtype!r}")
+        if network_indices is None:
+            network_indices = list(range(population_size))
+        network_indices = np.asarray(network_indices, dtype=np.int64)
+        if network_indices.shape != (population_size,):
+            raise ValueError(
+                f"network_indices must have shape ({population_size},), got {network_indices.shape}"
+            )
+        if seed < 0 or network_indices.min() < 0:
+            raise ValueError("seed and network_indices must be >= 0")
+        names = [m.name for m in modulators]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate modulator names {names}")
+        B = population_size
+        n = populations[-1].stop
+        self.dt_ms = dt_ms
+        self.populations = populations
+        self.synapses = synapses
+        self.population_size = B
+        self.n_neurons = n
+        self.seed = int(seed)
+        self.network_indices = network_indices
+        self.dtype = _DTYPES[dtype]
+        self.rule = rule
+        self.modulators = modulators
+        self.t = 0
+        fdt = self.dtype
+
+        # neurons: contiguous groups by population
+        self._group_model = np.array([p.model.model_id for p in populations], dtype=np.int32)
+        self._group_start = np.array([p.start for p in populations], dtype=np.int64)
+        self._group_stop = np.array([p.stop for p in populations], dtype=np.int64)
+        params = np.zeros((n, N_NEURON_PARAMETERS))
+        init = np.zeros((n, 3))
+        for p in populations:
+            params[p.start:p.stop] = pack_parameters(p.model, dt_ms)
+            init[p.start:p.stop] = initial_state(p.model)
+        self._nparams = _tile(params, (B, n, N_NEURON_PARAMETERS))
+        self.v = _tile(init[:, 0], (B, n), fdt)
+        self.s1 = _tile(init[:, 1], (B, n), fdt)
+        self.s2 = _tile(init[:, 2], (B, n), fdt)
+        self._refractory = np.zeros((B, n), dtype=np.int32)
+        max_delay = int(synapses.delay.max()) if synapses.n_synapses else 1
+        self._input_buffer = np.zeros((B, max_delay + 1, 2, n), dtype=fdt)
+
+        # random inputs
+        self._net_keys = np.array(
+            [network_key(self.seed, int(k)) for k in network_indices], dtype=np.uint64)
+        self._source_prob = np.zeros((B, n))
+        self._bg_amp = _tile(background_amplitude, (B, n))
+        self._bg_log1m_p = _tile(np.log1p(-np.asarray(background_probability)), (B, n))
+        self._bg_next = np.full((B, n), 2**62, dtype=np.int64)
+        self._bg_draw = np.full((B, n), -1, dtype=np.int64)
+        has_bg = np.nonzero(np.asarray(background_probability) > 0)[0]
+        kernels.initial_background(self._net_keys, self._bg_log1m_p, 0, self._bg_next,
+                                   self._bg_draw, has_bg.astype(np.int64))
+
+        # synapses and plasticity
+        plastic_rule = rule if rule is not None else _null_rule()
+        self._packed = pack_rule(plastic_rule, names, dt_ms)
+        S = synapses.n_synapses
+        self.w = _tile(synapses.initial_weight, (B, S), fdt)
+        synapses.initial_weight = None  # the live copy is self.w; don't hold 8 more bytes/synapse
+        n_elig = self._packed.elig_decay.size
+        self.elig = np.zeros((B, n_elig, S), dtype=fdt)
+        self._t_last = np.zeros((B, S), dtype=np.int32)
+        self.traces = np.zeros((B, self._packed.trace_decay.size, n), dtype=fdt)
+        n_conv = self._packed.conv_elig.size
+        self._conv_gain = _tile(self._packed.conv_gain * dt_ms, (B, n_conv))
+        self._phi = np.zeros((B, n_conv, self._packed.epoch_steps + 1))
+        self._epoch_start = np.zeros(B, dtype=np.int64)
+        self._segment_sign = np.zeros((B, n_conv), dtype=np.int8)
+
+        # modulators
+        self._mod_decay = np.array([m.decay_per_step(dt_ms) for m in modulators], dtype=np.float64)
+        self.modulator_levels = _tile(np.array([m.initial for m in modulators], dtype=np.float64),
+                            (B, len(modulators)))
+        self._mod_pulse = _tile(np.array([m.pulse_amount for m in modulators], dtype=np.float64),
+                            (B, len(modulators)))
+        self._mod_period = np.array([m.pulse_period_steps for m in modulators], dtype=np.int64)
+        self._mod_phase = np.array([m.pulse_phase_steps for m in modulators], dtype=np.int64)
+        self._no_release = np.zeros((B, 0, len(modulators)))
+
+        # recording
+        if spike_capacity < 0 or probe_capacity < 0:
+            raise ValueError("spike_capacity and probe_capacity must be >= 0")
+        if probe_capacity > 0 and probe_period_steps < 1:
+            raise ValueError(f"probe_period_steps must be >= 1, got {probe_period_steps}")
+        probe_ids = np.asarray(probe_neurons if probe_neurons is not None else [], dtype=np.int64)
+        if probe_ids.ndim != 1 or (probe_ids.size and (probe_ids.min() < 0 or probe_ids.max() >= n)):
+            raise ValueError(f"probe_neurons must be 1-D indices in [0, {n - 1}]")
+        self.spike_count = np.zeros(B, dtype=np.int64)
+        self._spike_times = np.zeros((B, spike_capacity), dtype=np.int64)
+        self._spike_ids = np.zeros((B, spike_capacity), dtype=np.int32)
+        self._spike_written = np.zeros(B, dtype=np.int64)
+        self._probe_ids = probe_ids.astype(np.int32)
+        self._probe_period = int(max(probe_period_steps, 1))
+        self._probe_times = np.zeros((B, probe_capacity), dtype=np.int64)
+        self._probe_v = np.zeros((B, probe_capacity, probe_ids.size))
+        self._probe_s1 = np.zeros((B, probe_capacity, probe_ids.size))
+        self._probe_mod = np.zeros((B, probe_capacity, len(modulators)))
+        self._probe_written = np.zeros(B, dtype=np.int64)
+        self._spike_scratch = np.zeros((B, n), dtype=np.int32)
+
+    # ------------------------------------------------------------------ running
+    def run(self, n_steps: int, release: np.ndarray | None = None) -> None:
+        """Advance every network by ``n_steps`` steps in one kernel call.
+
+        ``release``: optional per-step modulator input added to the levels, shape
+        ``(n_steps, n_modulators)`` (same for all networks) or
+        ``(population_size, n_steps, n_modulators)``.
+        """
+        n_steps = int(n_steps)
+        if n_steps < 0:
+            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+        n_mod = len(self.modulators)
+        if release is None:
+            rel = self._no_release
+        else:
+            rel = np.asarray(release, dtype=np.float64)
+            if rel.shape == (n_steps, n_mod):
+                rel = np.broadcast_to(rel, (self.population_size, n_steps, n_mod))
+            if rel.shape != (self.population_size, n_steps, n_mod):
+                raise ValueError(
+                    f"release must have shape ({n_steps}, {n_mod}) or "
+                    f"({self.population_size}, {n_steps}, {n_mod}), got {np.shape(release)}"
+                )
+            if not np.all(np.isfinite(rel)):
+                raise ValueError("release must be finite")
+            rel = np.ascontiguousarray(rel)
+        if n_steps == 0:
+            return
+        pk = self._packed
+        syn = self.synapses
+        kernels.run_population(
+            self.t, n_steps,
+            self._group_model, self._group_start, self._group_stop, self._nparams, self.v,
+            self.s1, self.s2, self._refractory, self._input_buffer,
+            self._net_keys, self._source_prob, self._bg_amp, self._bg_log1m_p, self._bg_next,
+            self._bg_draw,
+            syn.row_ptr, syn.post, syn.delay, syn.plastic_stop, syn.col_ptr, syn.col_syn,
+            syn.col_pre, self.w, self.elig, self._t_last,
+            pk.trace_decay, pk.trace_increment, pk.trace_set_mode, self.traces,
+            pk.elig_pre_trace, pk.elig_pre_gain, pk.elig_post_trace, pk.elig_post_gain,
+            pk.conv_elig, pk.conv_mod, self._conv_gain, pk.bounds, pk.elig_pow, pk.elig_inv_pow,
+            self._phi, self._epoch_start, self._segment_sign,
+            self._mod_decay, self.modulator_levels, self._mod_pulse, self._mod_period,
+            self._mod_phase, rel,
+            self.spike_count, self._spike_times, self._spike_ids, self._spike_written,
+            self._probe_ids, self._probe_period, self._probe_times, self._probe_v,
+            self._probe_s1, self._probe_mod, self._probe_written, self._spike_scratch,
+        )
+        self.t += n_steps
+
+    def flush(self) -> None:
+        """Bring every plastic synapse up to date (conversions through step t-1, clipped)."""
+        pk = self._packed
+        kernels.flush_population(
+            self.t, self._epoch_start, self.synapses.row_ptr, self.synapses.plastic_stop,
+            self.w, self.elig, self._t_last, self._phi, pk.conv_elig, pk.elig_pow,
+            pk.elig_inv_pow, pk.bounds)
+        self._segment_sign[:] = 0
+
+    # ------------------------------------------------------------------ inputs
+    def _population(self, population) -> Population:
+        if isinstance(population, Population):
+            return population
+        for p in self.populations:
+            if p.name == population:
+                return p
+        raise ValueError(f"unknown population {population!r}; known: "
+                         f"{[p.name for p in self.populations]}")
+
+    def set_source_probabilities(self, population, probabilities) -> None:
+        """Spike probability per step of each neuron of a :class:`PoissonSource`
+        population: shape ``(size,)`` (all networks) or ``(population_size, size)``."""
+        pop = self._population(population)
+        if not isinstance(pop.model, PoissonSource):
+            raise ValueError(f"population {pop.name!r} is not a PoissonSource population")
+        p = np.asarray(probabilities, dtype=np.float64)
+        if p.shape not in ((pop.size,), (self.population_size, pop.size)):
+            raise ValueError(
+                f"probabilities for {pop.name!r} must have shape ({pop.size},) or "
+                f"({self.population_size}, {pop.size}), got {p.shape}"
+            )
+        if not np.all((p >= 0) & (p <= 1)):
+            raise ValueError("probabilities must be in [0, 1] (and not NaN)")
+        self._source_prob[:, pop.start:pop.stop] = p
+
+    def set_weights(self, weights, network: int | None = None) -> None:
+        """Replace the weights (CSR order; see :meth:`synapse_table`) of one or all networks.
+        Plastic weights must lie inside the rule's bounds."""
+        self.flush()
+        w = np.asarray(weights, dtype=np.float64)
+        S = self.synapses.n_synapses
+        if w.shape != (S,):
+            raise ValueError(f"weights must have shape ({S},), got {w.shape}")
+        if not np.all(np.isfinite(w)):
+            raise ValueError("weights must be finite")
+        plastic = self.synapses.plastic
+        if self.rule is not None and plastic.any():
+            wp = w[plastic]
+            if wp.min() < self.rule.w_min or wp.max() > self.rule.w_max:
+                raise ValueError("plastic weights outside the rule's bounds")
+        if network is None:
+            self.w[:] = w
+        else:
+            self.w[self._network(network)] = w
+
+    def set_learning_rate_scale(self, scale) -> None:
+        """Per-network factor on every conversion gain, shape () or (population_size,)."""
+        s = np.asarray(scale, dtype=np.float64)
+        if s.shape not in ((), (self.population_size,)) or not np.all(np.isfinite(s)):
+            raise ValueError(f"scale must be finite with shape () or ({self.population_size},)")
+        self.flush()
+        self._conv_gain[:] = (self._packed.conv_gain * self.dt_ms)[None, :] * np.reshape(s, (-1, 1))
+
+    def _network(self, b: int) -> int:
+        if not 0 <= b < self.population_size:
+            raise ValueError(f"network index {b} out of range [0, {self.population_size})")
+        return int(b)
+
+    # ------------------------------------------------------------------ reading
+    def weights(self) -> np.ndarray:
+        """Copy of the weights, shape ``(population_size, n_synapses)``, flushed first."""
+        self.flush()
+        return self.w.copy()
+
+    def eligibility(self) -> np.ndarray:
+        """Copy of the eligibility traces ``(population_size, n_elig, n_synapses)`` as of
+        the end of the last step (flushed first)."""
+        self.flush()
+        # after a flush c holds its value decayed into the NEXT step (pre-increment), so
+        # undo one decay step to report c at the end of step t-1.
+        decay = self._packed.elig_decay[None, :, None]
+        return (self.elig.astype(np.float64) / decay).astype(self.dtype)
+
+    def synapse_table(self) -> dict[str, np.ndarray]:
+        """``pre``, ``post``, ``delay``, ``plastic`` of every synapse, in CSR order."""
+        s = self.synapses
+        return {"pre": s.pre, "post": s.post.astype(np.int64), "delay": s.delay.astype(np.int64),
+                "plastic": s.plastic}
+
+    def spikes(self, network: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, neuron_ids)`` of the recorded spikes of one network, oldest first
+        (the last ``spike_capacity`` spikes)."""
+        b = self._network(network)
+        cap = self._spike_times.shape[1]
+        written = int(self._spike_written[b])
+        if written <= cap:
+            return self._spike_times[b, :written].copy(), self._spike_ids[b, :written].astype(np.int64)
+        start = written % cap
+        order = np.r_[start:cap, 0:start]
+        return self._spike_times[b, order], self._spike_ids[b, order].astype(np.int64)
+
+    def probes(self, network: int = 0) -> dict[str, np.ndarray]:
+        """Sampled state (oldest first): ``steps``, ``v`` and ``s1`` (second state variable:
+        u / I_syn / g_exc) of the probed neurons, and ``modulators``."""
+        b = self._network(network)
+        cap = self._probe_times.shape[1]
+        written = int(self._probe_written[b])
+        if written <= cap:
+            order = np.arange(written)
+        else:
+            start = written % cap
+            order = np.r_[start:cap, 0:start]
+        return {
+            "steps": self._probe_times[b, order],
+            "v": self._probe_v[b, order],
+            "s1": self._probe_s1[b, order],
+            "modulators": self._probe_mod[b, order],
+            "neurons": self._probe_ids.astype(np.int64),
+        }
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """All mutable state as numpy arrays (flushed first); see :meth:`load_state_dict`."""
+        self.flush()
+        return {k: np.array(getattr(self, k), copy=True) for k in self._STATE}
+
+    def load_state_dict(self, state: dict) -> None:
+        for k in self._STATE:
+            current = getattr(self, k)
+            value = np.asarray(state[k])
+            if np.shape(current) != value.shape:
+                raise ValueError(f"state {k!r}: expected shape {np.shape(current)}, got {value.shape}")
+            if isinstance(current, np.ndarray):
+                current[...] = value
+            else:
+                setattr(self, k, value.item())
+
+    _STATE = ("t", "v", "s1", "s2", "_refractory", "_input_buffer", "_bg_next", "_bg_draw",
+              "w", "elig", "_t_last", "traces", "_phi", "_epoch_start", "_segment_sign",
+              "modulator_levels", "spike_count", "_source_prob")
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Bytes held by the synapse arrays (indices + state, all networks) and the rest."""
+        s = self.synapses
+        synapse = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self.w,
+                                         self.elig, self._t_last, s.row_ptr, s.plastic_stop,
+                                         s.col_ptr))
+        return {"synapses": synapse, "n_synapses": s.n_synapses, "n_plastic": s.n_plastic}
