@@ -286,6 +286,10 @@ class Network:
         self.dtype = _DTYPES[dtype]
         self.rule = rule
         self.modulators = modulators
+        self.background_probability = np.array(background_probability, dtype=np.float64)
+        self.background_amplitude = np.array(background_amplitude, dtype=np.float64)
+        if not (np.all(self.background_probability >= 0) and np.all(self.background_probability <= 1)):
+            raise ValueError("background probabilities must be in [0, 1]")
         self.t = 0
         fdt = self.dtype
 
@@ -450,6 +454,11 @@ class Network:
             raise ValueError("probabilities must be in [0, 1] (and not NaN)")
         self._source_prob[:, pop.start:pop.stop] = p
 
+    @property
+    def source_probabilities(self) -> np.ndarray:
+        """Per-step spike probability of every neuron (non-zero only for sources), (B, n)."""
+        return self._source_prob.copy()
+
     def set_weights(self, weights, network: int | None = None) -> None:
         """Replace the weights (CSR order; see :meth:`synapse_table`) of one or all networks.
         Plastic weights must lie inside the rule's bounds."""
@@ -555,10 +564,26 @@ class Network:
               "w", "elig", "_t_last", "traces", "_phi", "_epoch_start", "_segment_sign",
               "modulator_levels", "spike_count", "_source_prob")
 
-    def memory_bytes(self) -> dict[str, int]:
-        """Bytes held by the synapse arrays (indices + state, all networks) and the rest."""
+    def memory_bytes(self) -> dict:
+        """Memory of the synapse arrays (indices + state, all networks).
+
+        ``per_plastic_synapse``: bytes one plastic synapse costs in one network (its slot in
+        every per-synapse array, its post -> pre entries, and its share of the per-neuron
+        row pointers); ``per_synapse``: all synapse arrays divided by all synapses.
+        """
         s = self.synapses
-        synapse = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self.w,
-                                         self.elig, self._t_last, s.row_ptr, s.plastic_stop,
-                                         s.col_ptr))
-        return {"synapses": synapse, "n_synapses": s.n_synapses, "n_plastic": s.n_plastic}
+        B = self.population_size
+        per_syn = (s.post.itemsize + s.delay.itemsize + self.w.itemsize
+                   + self.elig.shape[1] * self.elig.itemsize + self._t_last.itemsize)
+        per_plastic_extra = s.col_syn.itemsize + s.col_pre.itemsize
+        pointers = s.row_ptr.nbytes + s.plastic_stop.nbytes + s.col_ptr.nbytes
+        total = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self.w, self.elig,
+                                       self._t_last)) + pointers
+        n_syn = max(s.n_synapses, 1)
+        return {
+            "total": int(total),
+            "n_synapses": s.n_synapses,
+            "n_plastic": s.n_plastic,
+            "per_synapse": total / (n_syn * B),
+            "per_plastic_synapse": per_syn + per_plastic_extra + pointers / n_syn,
+        }

@@ -1,0 +1,231 @@
+"""The engine's kernels equal the slow NumPy reference (tests/reference/snn_reference.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.snn import (
+    LIF,
+    AllToAll,
+    ConductanceLIF,
+    ConnectionProbability,
+    Conversion,
+    EligibilityTrace,
+    Explicit,
+    FixedFanout,
+    Modulator,
+    NetworkBuilder,
+    NeuronTrace,
+    PlasticityRule,
+    PoissonSource,
+    izhikevich2007_dopamine,
+    izhikevich2007_rstdp,
+    izhikevich_preset,
+    workload_w,
+)
+from tests.reference.snn_reference import describe, simulate
+
+TOL = 1e-9
+
+
+def assert_matches_reference(net, n_steps, release=None, chunks=(None,)):
+    """Run ``net`` (in the given chunk sizes) and the reference; compare everything."""
+    desc = describe(net)
+    if chunks == (None,):
+        net.run(n_steps, release=release)
+    else:
+        done = 0
+        for size in chunks:
+            rel = None if release is None else np.asarray(release)[:, done:done + size]
+            net.run(size, release=rel)
+            done += size
+        assert done == n_steps
+    ref = simulate(desc, n_steps, release=release)
+    weights = net.weights()
+    elig = net.eligibility()
+    total = 0
+    for b, r in enumerate(ref):
+        steps, ids = net.spikes(b)
+        assert np.array_equal(steps, r["spike_steps"]), f"network {b}: spike times differ"
+        assert np.array_equal(ids, r["spike_ids"]), f"network {b}: spike ids differ"
+        total += steps.size
+        np.testing.assert_allclose(weights[b], r["weights"], rtol=0, atol=TOL)
+        if r["eligibility"].size:
+            np.testing.assert_allclose(elig[b], r["eligibility"], rtol=0, atol=TOL)
+        if r["traces"].size:
+            np.testing.assert_allclose(net.traces[b], r["traces"], rtol=0, atol=TOL)
+        np.testing.assert_allclose(net.v[b], r["v"], rtol=0, atol=TOL)
+        np.testing.assert_allclose(net.s1[b], r["s1"], rtol=0, atol=TOL)
+        np.testing.assert_allclose(net.modulator_levels[b], r["modulators"], rtol=0, atol=TOL)
+    assert total > 0, "test network did not spike: the comparison would be vacuous"
+    return ref
+
+
+def small_w(population_size=2, n=80, fanout=8, seed=3, **kw):
+    net = workload_w(n_neurons=n, fanout=fanout, population_size=population_size, seed=seed,
+                     input_probability=0.02, spike_capacity=100_000, **kw)
+    return net
+
+
+def test_small_workload_w_matches_reference():
+    net = small_w()
+    assert_matches_reference(net, 1500)
+    # plasticity did something and the bounds were reached
+    w = net.weights()
+    plastic = net.synapse_table()["plastic"]
+    assert np.any(w[:, plastic] != 1.0)
+
+
+def test_run_in_chunks_equals_one_run():
+    a = small_w()
+    b = small_w()
+    a.run(700)
+    b.run(200); b.run(1); b.run(499)
+    assert np.array_equal(a.weights(), b.weights())
+    assert np.array_equal(a.spikes(1)[0], b.spikes(1)[0])
+    assert np.array_equal(a.v, b.v)
+
+
+def _delay_clip_sign_network(population_size=3, dtype="float64"):
+    builder = NetworkBuilder(dt_ms=1.0, topology_seed=11)
+    exc = builder.add_population("exc", 40, izhikevich_preset("RS"))
+    inh = builder.add_population("inh", 10, izhikevich_preset("FS", integration="half_steps"))
+    rng = np.random.default_rng(5)
+    n_ee = builder.connect(exc, [exc, inh], ConnectionProbability(0.25), weight=1.5,
+                           delay_steps=1, plastic=True)
+    builder.connect(exc, exc, FixedFanout(3), weight=rng.uniform(0.5, 2.0, 120),
+                    delay_steps=rng.integers(1, 6, 120), plastic=True)
+    builder.connect(inh, exc, FixedFanout(6), weight=-2.0, delay_steps=2)
+    assert n_ee > 0
+    builder.set_background([exc, inh], 0.03, 20.0)
+    rule = izhikevich2007_rstdp(w_min=0.5, w_max=2.0, eligibility_tau_ms=50.0)
+    # tau_ms = 0: the level is exactly the release of the step (an external signal)
+    modulator = Modulator("DA", tau_ms=0.0)
+    return builder.build(population_size=population_size, seed=9, rule=rule,
+                         modulators=[modulator], dtype=dtype)
+
+
+def test_delays_clipping_and_modulator_sign_changes_match_reference():
+    net = _delay_clip_sign_network()
+    steps = 1200
+    t = np.arange(steps)
+    # sign flips every 150 steps, different per network, with stretches of zero
+    base = np.sign(np.sin(2 * np.pi * t / 300.0)) * 0.5
+    base[(t // 75) % 4 == 3] = 0.0
+    release = np.stack([base, -base, 2.0 * base])[:, :, None]
+    ref = assert_matches_reference(net, steps, release=release, chunks=(500, 700))
+    w = net.weights()
+    plastic = net.synapse_table()["plastic"]
+    # both bounds were hit somewhere: the clipping semantics were exercised
+    assert np.any(w[:, plastic] == 0.5) and np.any(w[:, plastic] == 2.0)
+    assert len(ref) == 3
+
+
+def test_generic_rule_with_two_traces_two_modulators_and_epoch_rebase():
+    """Rule-as-data beyond W: set-mode traces, constant terms, two conversions, short
+    eligibility (epochs of a few dozen steps). Bounds do not bind, so per-step and
+    touch-time clipping coincide whatever the signs."""
+    builder = NetworkBuilder(dt_ms=0.5, topology_seed=2)
+    src = builder.add_population("in", 20, PoissonSource())
+    hid = builder.add_population("hid", 30, izhikevich_preset("RS"))
+    builder.connect(src, hid, FixedFanout(10), weight=6.0, delay_steps=[1, 2, 3] * 66 + [1, 2],
+                    plastic=True)
+    builder.connect(hid, hid, ConnectionProbability(0.2), weight=2.0, delay_steps=1,
+                    plastic=True)
+    builder.set_background(hid, 0.01, 15.0)
+    rule = PlasticityRule(
+        name="test",
+        neuron_traces=(NeuronTrace("pre", 10.0, 1.0, mode="set"), NeuronTrace("post", 30.0, 0.5)),
+        eligibility_traces=(
+            EligibilityTrace("ltp", 4.0, on_pre_trace=None, on_post_trace="pre", on_post_gain=0.7),
+            EligibilityTrace("ltd", 25.0, on_pre_trace="post", on_post_trace="constant",
+                             on_pre_gain=-0.4, on_post_gain=0.01),
+        ),
+        conversions=(Conversion("ltp", "NE", 1.0), Conversion("ltd", "HT", 2.0),
+                     Conversion("ltp", "HT", -0.3)),
+        w_min=-1e6, w_max=1e6, decay="exact",
+    )
+    ne = Modulator("NE", tau_ms=20.0, pulse_amount=0.3, pulse_period_steps=97, pulse_phase_steps=5)
+    ht = Modulator("HT", tau_ms=5.0)
+    net = builder.build(population_size=2, seed=4, rule=rule, modulators=[ne, ht])
+    assert net._packed.epoch_steps < 200  # short eligibility -> several rebases
+    net.set_source_probabilities("in", np.linspace(0.0, 0.2, 20))
+    steps = 800
+    release = np.zeros((steps, 2))
+    release[::50, 1] = 1.0
+    release[25::100, 1] = -1.5
+    assert_matches_reference(net, steps, release=release)
+
+
+def test_lif_conductance_lif_and_sources_match_reference():
+    builder = NetworkBuilder(dt_ms=0.25, topology_seed=8)
+    src = builder.add_population("in", 15, PoissonSource())
+    lif = builder.add_population("lif", 20, LIF(tau_m_ms=10.0, tau_syn_ms=10.0,
+                                                refractory_ms=1.0))
+    lif2 = builder.add_population("lif2", 10, LIF(tau_syn_ms=3.0))
+    cob = builder.add_population("cob", 20, ConductanceLIF(refractory_ms=1.0))
+    builder.connect(src, [lif, lif2, cob], FixedFanout(12), weight=0.25, delay_steps=1,
+                    plastic=True)
+    builder.connect(lif, cob, AllToAll(), weight=0.05, delay_steps=3)
+    builder.connect(cob, lif, ConnectionProbability(0.3), weight=-0.1, delay_steps=2)
+    builder.connect(cob, cob, Explicit(np.array([50, 51, 52]), np.array([60, 61, 50])),
+                    weight=[0.3, -0.2, 0.4], delay_steps=[1, 4, 2])
+    builder.set_background([lif2, cob], 0.02, 0.3)
+    rule = izhikevich2007_rstdp(w_min=0.0, w_max=0.5, decay="exact")
+    net = builder.build(population_size=2, seed=1, rule=rule,
+                        modulators=[izhikevich2007_dopamine(pulse_period_steps=400)])
+    net.set_source_probabilities("in", np.full((2, 15), 0.15))
+    ref = assert_matches_reference(net, 1600)
+    for model_range in ((15, 35), (35, 45), (45, 65)):
+        assert np.any((ref[0]["spike_ids"] >= model_range[0]) &
+                      (ref[0]["spike_ids"] < model_range[1])), model_range
+
+
+def test_recording_ring_buffers_keep_the_latest():
+    net = workload_w(n_neurons=80, fanout=8, input_probability=0.05, spike_capacity=50)
+    full = workload_w(n_neurons=80, fanout=8, input_probability=0.05, spike_capacity=100_000)
+    net.run(300)
+    full.run(300)
+    steps, ids = net.spikes()
+    fs, fi = full.spikes()
+    assert fs.size > 50 and steps.size == 50
+    assert np.array_equal(steps, fs[-50:]) and np.array_equal(ids, fi[-50:])
+    assert net.spike_count[0] == fs.size
+
+
+def test_state_probes_sample_with_period():
+    builder = NetworkBuilder()
+    pop = builder.add_population("a", 5, izhikevich_preset("RS"))
+    builder.set_background(pop, 0.1, 20.0)
+    net = builder.build(probe_neurons=[0, 3], probe_period_steps=10, probe_capacity=7,
+                        modulators=[Modulator("DA", 100.0, pulse_amount=1.0,
+                                              pulse_period_steps=20)])
+    net.run(95)
+    p = net.probes()
+    assert np.array_equal(p["steps"], np.arange(30, 95, 10))
+    assert p["v"].shape == (7, 2) and p["modulators"].shape == (7, 1)
+    net2 = builder.build(probe_neurons=[0, 3], probe_period_steps=1, probe_capacity=1)
+    net2.run(95)
+    assert np.array_equal(net2.probes()["v"][-1], net2.v[0, [0, 3]])
+
+
+def test_state_dict_round_trip_continues_identically():
+    a = small_w(population_size=1)
+    a.run(400)
+    state = a.state_dict()
+    b = small_w(population_size=1)
+    b.load_state_dict(state)
+    a.run(300)
+    b.run(300)
+    assert np.array_equal(a.weights(), b.weights())
+    assert np.array_equal(a.v, b.v)
+
+
+def test_float32_mode_is_compact_and_close():
+    n32 = workload_w(n_neurons=200, fanout=20, dtype="float32", input_probability=0.01)
+    mem = n32.memory_bytes()
+    assert mem["per_plastic_synapse"] <= 32
+    assert mem["per_synapse"] <= 32
+    n32.run(500)
+    assert n32.weights().dtype == np.float32
+    assert n32.spike_count[0] > 0
