@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive, check_probability
+from neuromod_gym.envs.base import (
+    NeuromodTask,
+    check_int,
+    check_positive,
+    check_retention,
+    ms_range_to_steps,
+)
 from neuromod_gym.signals import EVENT_REWARD, OutcomeObserver, VisitNovelty
-
-
-def ms_range_to_steps(name: str, value: Any, dt_ms: float, minimum_steps: int) -> tuple[int, int]:
-    """(low, high) in ms -> the whole numbers of ``dt_ms`` steps lying inside it.
-
-    Raises ValueError naming ``name`` when the range is malformed, holds no whole
-    number of steps, or starts below ``minimum_steps``.
-    """
-    try:
-        low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (low, high) pair of ms, got {value!r}") from None
-    if not (math.isfinite(low) and math.isfinite(high) and 0.0 <= low <= high):
-        raise ValueError(f"{name} must satisfy 0 <= low <= high (finite ms), got {value!r}")
-    # The small tolerance keeps e.g. 300 ms / 100 ms = 2.9999999 from losing a step.
-    low_steps = math.ceil(low / dt_ms - 1e-9)
-    high_steps = math.floor(high / dt_ms + 1e-9)
-    if low_steps > high_steps:
-        raise ValueError(f"{name}={value!r} contains no whole number of dt_ms={dt_ms} steps")
-    if low_steps < minimum_steps:
-        raise ValueError(f"{name}={value!r} must be at least {minimum_steps * dt_ms} ms ({minimum_steps} step(s) of dt_ms)")
-    return low_steps, high_steps
 
 
 NO_CUE = -1
@@ -177,9 +160,7 @@ class DistalRewardEnv(NeuromodTask):
         if trials_per_episode is not None:
             trials_per_episode = check_int("trials_per_episode", trials_per_episode, 1)
         self.trials_per_episode = trials_per_episode
-        retention = check_probability("observer_retention", observer_retention)
-        if retention == 0.0:
-            raise ValueError(f"observer_retention must lie in (0, 1], got {observer_retention!r}")
+        retention = check_retention("observer_retention", observer_retention)
         self.observer_retention = retention
         if render_mode is not None:
             raise ValueError(f"render_mode: DistalReward has no rendering, got {render_mode!r}")
@@ -188,7 +169,6 @@ class DistalRewardEnv(NeuromodTask):
         self.action_space = spaces.Discrete(self.n_responses)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(self.n_cues,), dtype=np.float32)
 
-        self._run_started = False
         self._novelty = VisitNovelty()
         self._observer = OutcomeObserver(n_outcomes=2, prior=1.0, retention=retention)
 
@@ -210,7 +190,6 @@ class DistalRewardEnv(NeuromodTask):
         self._novelty.clear()
         self._observer.clear()
         self._start_trial()
-        self._run_started = True
 
     def _start_trial(self) -> None:
         self._trial += 1
@@ -241,8 +220,7 @@ class DistalRewardEnv(NeuromodTask):
     # -- gymnasium API ------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        new_run = seed is not None or not self._run_started or bool((options or {}).get("new_run", False))
+        new_run = self._begin_reset(seed, options)
         if new_run:
             self._start_run()
         observation = self._observation()
@@ -258,8 +236,7 @@ class DistalRewardEnv(NeuromodTask):
 
     def step(self, action: Any):
         response = self._check_action(action)
-        if not self._run_started:
-            raise RuntimeError("call reset() before step()")
+        self._require_run()
         rng = self.np_random
         cue = self._shown_cue
         events: list[str] = []

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive, check_probability
+from neuromod_gym.envs.base import NeuromodTask, check_finite, check_int, check_positive, check_probability, check_retention
 from neuromod_gym.signals import EVENT_EPISODE_END, EVENT_REWARD, OutcomeObserver, VisitNovelty
 
 EVENT_CUE = "cue"
@@ -108,18 +107,12 @@ class NoveltyTMazeEnv(NeuromodTask):
         self.trials_per_block = check_int("trials_per_block", trials_per_block, 1)
         self.p_reward_novel = check_probability("p_reward_novel", p_reward_novel)
         self.p_reward_familiar = check_probability("p_reward_familiar", p_reward_familiar)
-        if isinstance(reward, bool) or not isinstance(reward, (int, float, np.number)) or not math.isfinite(reward):
-            raise ValueError(f"reward must be a finite number, got {reward!r}")
-        self.reward = float(reward)
+        self.reward = check_finite("reward", reward)
         self.cue_dim = check_int("cue_dim", cue_dim, 4)
         if self.cue_dim > 64:
             raise ValueError(f"cue_dim must be <= 64, got {cue_dim!r}")
         self.dt_ms = check_positive("dt_ms", dt_ms)
-        if isinstance(observer_retention, bool) or not isinstance(observer_retention, (int, float, np.number)) or not (
-            0.0 < float(observer_retention) <= 1.0
-        ):
-            raise ValueError(f"observer_retention must lie in (0, 1], got {observer_retention!r}")
-        self.observer_retention = float(observer_retention)
+        self.observer_retention = check_retention("observer_retention", observer_retention)
 
         self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(2 * self.cue_dim,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(2)
@@ -128,7 +121,6 @@ class NoveltyTMazeEnv(NeuromodTask):
         self._used_codes: set[bytes] = set()
         self.novelty_memory = VisitNovelty()
         self.outcome_memory = OutcomeObserver(n_outcomes=2, prior=0.5, retention=self.observer_retention)
-        self._run_started = False
         self._trial = -1
         self._novel_arm = LEFT
         self._baited = (False, False)
@@ -197,10 +189,9 @@ class NoveltyTMazeEnv(NeuromodTask):
 
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        new_run = self._begin_reset(seed, options)
         rng = self.np_random
-        if seed is not None or not self._run_started:
-            self._run_started = True
+        if new_run:
             self._trial = -1
             self.novelty_memory.clear()
             self.outcome_memory.clear()

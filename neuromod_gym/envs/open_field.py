@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive
+from neuromod_gym.envs.base import NeuromodTask, check_finite, check_int, check_positive, check_retention
 from neuromod_gym.signals import EVENT_EPISODE_END, EVENT_REWARD, VisitNovelty
 
 EVENT_TRIAL_START = "trial_start"
@@ -247,21 +247,14 @@ class OpenFieldNavigationEnv(NeuromodTask):
         if self.trial_timeout_ms < self.dt_ms:
             raise ValueError(f"trial_timeout_ms must be >= dt_ms ({self.dt_ms}), got {trial_timeout_ms!r}")
         self.step_length = self.speed * self.dt_ms / 1000.0
-        for name, value in (("goal_reward", goal_reward), ("step_reward", step_reward)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        self.goal_reward = float(goal_reward)
-        self.step_reward = float(step_reward)
+        self.goal_reward = check_finite("goal_reward", goal_reward)
+        self.step_reward = check_finite("step_reward", step_reward)
         if not isinstance(continuous, (bool, np.bool_)):
             raise ValueError(f"continuous must be a bool, got {continuous!r}")
         self.continuous = bool(continuous)
         self.n_headings = check_int("n_headings", n_headings, 2)
         self.grid_cells_per_side = check_int("grid_cells_per_side", grid_cells_per_side, 1)
-        if isinstance(observer_retention, bool) or not isinstance(observer_retention, (int, float, np.number)) or not (
-            0.0 < float(observer_retention) <= 1.0
-        ):
-            raise ValueError(f"observer_retention must lie in (0, 1], got {observer_retention!r}")
-        self.observer_retention = float(observer_retention)
+        self.observer_retention = check_retention("observer_retention", observer_retention)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -323,7 +316,6 @@ class OpenFieldNavigationEnv(NeuromodTask):
 
         self.novelty_memory = VisitNovelty()
         self.outcome_memory = PlaceGoalObserver(retention=self.observer_retention)
-        self._run_started = False
         self._trial = -1
         self._first_goal = (0.0, 0.0)
         self._position = np.zeros(2)
@@ -387,10 +379,9 @@ class OpenFieldNavigationEnv(NeuromodTask):
         }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        if seed is not None or not self._run_started:
+        new_run = self._begin_reset(seed, options)
+        if new_run:
             # A new run: forget everything and place the goal for the run.
-            self._run_started = True
             self._trial = -1
             self.novelty_memory.clear()
             self.outcome_memory.clear()

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive, check_probability
+from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive, check_probability, check_retention
 from neuromod_gym.signals import EVENT_REWARD, OutcomeObserver, VisitNovelty
 
 OBSERVATION_MODES = ("previous", "constant")
@@ -147,9 +147,7 @@ class ReversalBanditEnv(NeuromodTask):
             raise ValueError(f"observation_mode must be one of {OBSERVATION_MODES}, got {observation_mode!r}")
         if not isinstance(randomize_arms, (bool, np.bool_)):
             raise ValueError(f"randomize_arms must be a bool, got {randomize_arms!r}")
-        retention = check_probability("observer_retention", observer_retention)
-        if retention == 0.0:
-            raise ValueError(f"observer_retention must lie in (0, 1], got {observer_retention!r}")
+        retention = check_retention("observer_retention", observer_retention)
         if render_mode is not None:
             raise ValueError(f"render_mode: ReversalBandit has no rendering, got {render_mode!r}")
 
@@ -168,7 +166,6 @@ class ReversalBanditEnv(NeuromodTask):
         size = self.n_arms + 1 if observation_mode == "previous" else 1
         self.observation_space = spaces.Box(0.0, 1.0, shape=(size,), dtype=np.float32)
 
-        self._run_started = False
         self._novelty = VisitNovelty()
         # Binary outcome (rewarded or not) per chosen arm; the Laplace prior (1, 1) makes
         # the first pull of an arm cost log 2 nats whatever happens.
@@ -185,7 +182,6 @@ class ReversalBanditEnv(NeuromodTask):
         self._previous_reward = 0.0
         self._novelty.clear()
         self._observer.clear()
-        self._run_started = True
 
     @property
     def best_arm(self) -> int:
@@ -224,8 +220,7 @@ class ReversalBanditEnv(NeuromodTask):
     # -- gymnasium API ------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        new_run = seed is not None or not self._run_started or bool((options or {}).get("new_run", False))
+        new_run = self._begin_reset(seed, options)
         observation = self._observation() if not new_run else None
         if new_run:
             self._start_run()
@@ -249,8 +244,7 @@ class ReversalBanditEnv(NeuromodTask):
 
     def step(self, action: Any):
         arm = self._check_action(action)
-        if not self._run_started:
-            raise RuntimeError("call reset() before step()")
+        self._require_run()
         reversal = self._reversal_due()
         if reversal:
             self._reverse()

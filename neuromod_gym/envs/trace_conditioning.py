@@ -8,40 +8,21 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive, check_probability
+from neuromod_gym.envs.base import (
+    NeuromodTask,
+    check_int,
+    check_positive,
+    check_probability,
+    check_retention,
+    ms_range_to_steps,
+    ms_to_steps,
+)
 from neuromod_gym.signals import EVENT_REWARD, OutcomeObserver, VisitNovelty
 
 PHASES = ("iti", "cs2", "cs", "trace", "us")
 NO_LICK, LICK = 0, 1
 # Bits of the stimulus key: which of CS2, CS, US are on.
 CS2_BIT, CS_BIT, US_BIT = 1, 2, 4
-
-
-def _ms_to_steps(name: str, value: Any, dt_ms: float, minimum_steps: int) -> int:
-    """A duration in ms -> whole steps of ``dt_ms``; ValueError naming ``name`` otherwise."""
-    duration = check_positive(name, value) if minimum_steps > 0 else float(value)
-    steps = round(duration / dt_ms)
-    if not math.isclose(steps * dt_ms, duration, rel_tol=1e-9, abs_tol=1e-6):
-        raise ValueError(f"{name} must be a whole multiple of dt_ms={dt_ms}, got {value!r}")
-    if steps < minimum_steps:
-        raise ValueError(f"{name} must be at least {minimum_steps} step(s) of dt_ms={dt_ms}, got {value!r}")
-    return int(steps)
-
-
-def _ms_range_to_steps(name: str, value: Any, dt_ms: float, minimum_steps: int) -> tuple[int, int]:
-    """(low, high) in ms -> the range of whole ``dt_ms`` steps inside it."""
-    try:
-        low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (low, high) pair of ms, got {value!r}") from None
-    if not (math.isfinite(low) and math.isfinite(high) and 0.0 <= low <= high):
-        raise ValueError(f"{name} must satisfy 0 <= low <= high (finite ms), got {value!r}")
-    low_steps, high_steps = math.ceil(low / dt_ms - 1e-9), math.floor(high / dt_ms + 1e-9)
-    if low_steps > high_steps:
-        raise ValueError(f"{name}={value!r} contains no whole number of dt_ms={dt_ms} steps")
-    if low_steps < minimum_steps:
-        raise ValueError(f"{name}={value!r} must be at least {minimum_steps * dt_ms} ms")
-    return low_steps, high_steps
 
 
 class TraceConditioningEnv(NeuromodTask):
@@ -178,21 +159,21 @@ class TraceConditioningEnv(NeuromodTask):
         render_mode: str | None = None,
     ):
         self.dt_ms = check_positive("dt_ms", dt_ms)
-        self._interval_steps = _ms_to_steps("cs_us_interval_ms", cs_us_interval_ms, self.dt_ms, 1)
+        self._interval_steps = ms_to_steps("cs_us_interval_ms", cs_us_interval_ms, self.dt_ms, 1)
         self.cs_us_interval_ms = self._interval_steps * self.dt_ms
         if cs_duration_ms is None:
             self._cs_steps = self._interval_steps
         else:
-            self._cs_steps = _ms_to_steps("cs_duration_ms", cs_duration_ms, self.dt_ms, 1)
+            self._cs_steps = ms_to_steps("cs_duration_ms", cs_duration_ms, self.dt_ms, 1)
             if self._cs_steps > self._interval_steps:
                 raise ValueError(
                     f"cs_duration_ms={cs_duration_ms!r} must not exceed cs_us_interval_ms={cs_us_interval_ms!r}"
                 )
         self.cs_duration_ms = self._cs_steps * self.dt_ms
-        self._cs2_steps = 0 if cs2_lead_ms is None else _ms_to_steps("cs2_lead_ms", cs2_lead_ms, self.dt_ms, 1)
+        self._cs2_steps = 0 if cs2_lead_ms is None else ms_to_steps("cs2_lead_ms", cs2_lead_ms, self.dt_ms, 1)
         self.cs2_lead_ms = None if cs2_lead_ms is None else self._cs2_steps * self.dt_ms
         self.omission_probability = check_probability("omission_probability", omission_probability)
-        self._iti_steps = _ms_range_to_steps("inter_trial_interval_ms", inter_trial_interval_ms, self.dt_ms, 1)
+        self._iti_steps = ms_range_to_steps("inter_trial_interval_ms", inter_trial_interval_ms, self.dt_ms, 1)
         self.inter_trial_interval_ms = (float(inter_trial_interval_ms[0]), float(inter_trial_interval_ms[1]))
         if isinstance(lick_cost, (bool, np.bool_)) or not isinstance(lick_cost, (int, float, np.number)) or not (
             math.isfinite(lick_cost) and lick_cost >= 0
@@ -206,9 +187,7 @@ class TraceConditioningEnv(NeuromodTask):
         if trials_per_episode is not None:
             trials_per_episode = check_int("trials_per_episode", trials_per_episode, 1)
         self.trials_per_episode = trials_per_episode
-        retention = check_probability("observer_retention", observer_retention)
-        if retention == 0.0:
-            raise ValueError(f"observer_retention must lie in (0, 1], got {observer_retention!r}")
+        retention = check_retention("observer_retention", observer_retention)
         self.observer_retention = retention
         if render_mode is not None:
             raise ValueError(f"render_mode: TraceConditioning has no rendering, got {render_mode!r}")
@@ -217,7 +196,6 @@ class TraceConditioningEnv(NeuromodTask):
         self.action_space = spaces.Discrete(2)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
 
-        self._run_started = False
         self._novelty = VisitNovelty()
         # Eight possible stimulus combinations; a small prior so that the observer, once it
         # has seen a few trials, is confident about which of the two or so it expects.
@@ -234,7 +212,6 @@ class TraceConditioningEnv(NeuromodTask):
         self._key = self._stimulus_key(0)
         self._dwell = 0
         self._previous_key = -1
-        self._run_started = True
 
     def _start_trial(self) -> None:
         rng = self.np_random
@@ -288,8 +265,7 @@ class TraceConditioningEnv(NeuromodTask):
     # -- gymnasium API ------------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        new_run = seed is not None or not self._run_started or bool((options or {}).get("new_run", False))
+        new_run = self._begin_reset(seed, options)
         if new_run:
             self._start_run()
             novelty = self._novelty.visit(self._key)
@@ -303,8 +279,7 @@ class TraceConditioningEnv(NeuromodTask):
 
     def step(self, action: Any):
         lick = self._check_action(action) == LICK
-        if not self._run_started:
-            raise RuntimeError("call reset() before step()")
+        self._require_run()
         action_position = self._position
         self._position += 1
         us_delivered = self._position == self._us_position and not self._omission

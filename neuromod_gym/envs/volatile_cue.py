@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from neuromod_gym.envs.base import NeuromodTask, check_int, check_positive
+from neuromod_gym.envs.base import NeuromodTask, check_finite, check_int, check_positive
 from neuromod_gym.signals import EVENT_EPISODE_END, EVENT_REWARD, VisitNovelty
 
 EVENT_CUE = "cue"
@@ -174,13 +174,10 @@ class VolatileCueEnv(NeuromodTask):
             raise ValueError(f"switch_mode must be one of {SWITCH_MODES}, got {switch_mode!r}")
         self.switch_mode = switch_mode
         self.dt_ms = check_positive("dt_ms", dt_ms)
-        for name, value in (("correct_reward", correct_reward), ("error_reward", error_reward)):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if float(correct_reward) == float(error_reward):
+        self.correct_reward = check_finite("correct_reward", correct_reward)
+        self.error_reward = check_finite("error_reward", error_reward)
+        if self.correct_reward == self.error_reward:
             raise ValueError("error_reward must differ from correct_reward, or feedback carries no information")
-        self.correct_reward = float(correct_reward)
-        self.error_reward = float(error_reward)
         self.hazard = 1.0 / self.trials_per_context
 
         self.observation_space = gym.spaces.Box(-1.0, 1.0, shape=(self.n_cues,), dtype=np.float32)
@@ -188,7 +185,6 @@ class VolatileCueEnv(NeuromodTask):
 
         self.observer = ContextObserver(self.n_cues, self.hazard)
         self.novelty_memory = VisitNovelty()
-        self._run_started = False
         self._trial = -1
         self._context = 0
         self._trials_since_switch = 0
@@ -213,10 +209,9 @@ class VolatileCueEnv(NeuromodTask):
         return self._pointers.astype(np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
+        new_run = self._begin_reset(seed, options)
         rng = self.np_random
-        if seed is not None or not self._run_started:
-            self._run_started = True
+        if new_run:
             self._trial = -1
             self._context = int(rng.integers(self.n_cues))
             self._trials_since_switch = -1
