@@ -86,6 +86,10 @@ def validate_info(info: Mapping[str, Any]) -> None:
         raise ValueError(f"info['events'] must be a tuple of str, got {events!r}")
     if not isinstance(info[LATENT], dict):
         raise ValueError(f"info['latent'] must be a dict, got {type(info[LATENT]).__name__}")
+    for key, value in info[LATENT].items():
+        # Plain values keep run folders JSON-serialisable and vector-env batching simple.
+        if not isinstance(key, str) or not isinstance(value, (bool, int, float, str)):
+            raise ValueError(f"info['latent'][{key!r}] must be a str-keyed bool/int/float/str, got {value!r}")
 
 
 def _json_key(key: Hashable) -> Any:
@@ -153,7 +157,12 @@ class OutcomeObserver:
     again after an unsignalled change, Behrens et al. 2007).
 
     ``surprise = -log p(o | c)`` (nats) and ``uncertainty`` = the entropy of
-    p(. | c) (nats; for an open outcome set, the unseen outcomes count as one).
+    p(. | c) (nats; for an open outcome set, the unseen outcomes count as one). With an
+    open outcome set the first outcome in a new context costs 0 nats (nothing was
+    expected yet, so nothing can be violated); novelty, not surprise, reports it. Use
+    ``n_outcomes`` when the outcome set is known and the first outcome should cost
+    log K. Forgetting is per visit of a context, not per unit of time, so a rarely
+    visited context keeps its old evidence longer.
     """
 
     def __init__(self, n_outcomes: int | None = None, prior: float = 1.0, retention: float = 1.0):

@@ -55,6 +55,8 @@ def test_validate_info_accepts_a_complete_info():
         ({EVENTS: ["cue"]}, "events"),
         ({EVENTS: (1,)}, "events"),
         ({LATENT: None}, "latent"),
+        ({LATENT: {"best_arm": [1, 2]}}, "latent"),
+        ({LATENT: {1: 1}}, "latent"),
     ],
 )
 def test_validate_info_names_the_bad_value(overrides, fragment):
