@@ -1,0 +1,733 @@
+"""What the agents share: observation features, the RL wiring of each architecture, and
+the learn / predict / save / load surface.
+
+An agent is a *substrate* (spiking network in :mod:`agents.spiking_agent`, rate units in
+:mod:`agents.twin`) under one RL core defined here, so the spiking agent and its
+non-spiking twin differ only in how an observation becomes a readout and an eligibility.
+
+Substrate contract, per env step (one "window" of ``step_ms`` of network time)::
+
+    readout (n_groups,)       one number per output group (group rate / linear output)
+    eligibility (n_out, n_in) local pre x post coincidence of each plastic synapse
+
+Architectures (``architecture=``) say which groups exist and what third factor each
+output unit receives; the weight change of synapse (input i -> output unit j) is always
+
+    z_ji <- decay * z_ji + factor_j * eligibility_ji        (z: per-synapse trace)
+    w_ji <- clip(w_ji + lr_j * gain * signal * z_ji)        (gain: neuromodulation)
+
+* ``"actor_critic"``: a critic group (value affine in its rate) and one group per action
+  (logits proportional to group rates, softmax sampling). ``signal`` = dopamine = TD
+  error from the critic; ``factor`` = 1 for critic units and ``onehot(a) - p`` for the
+  actor units of each action (the policy-gradient term of Chung & Kozma 2020; without it
+  the actor does not learn). ``decay = gamma * trace_lambda``.
+* ``"action_value"``: one group per action whose rate is Q(s, a); ``signal`` = TD error
+  ``r + gamma max_a' Q(s', a') - Q(s, a)`` (``gamma = 0`` gives ``r - Q(a)`` for a bandit);
+  ``factor`` = ``onehot(a)`` (only the chosen action's synapses learn).
+* ``"rstdp"``: Izhikevich-style direct reward-modulated STDP policy: one group per
+  action, action sampled from the group rates; ``signal`` = dopamine = scaled reward
+  minus its running average; ``factor`` = 1; ``decay = trace_lambda`` per step (the
+  eligibility trace spanning steps).
+
+Episode boundaries: neural state is reset at every episode start; on true termination the
+next value is 0, on truncation the agent bootstraps from the value of the final
+observation (truncation is not failure).
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.hyperparams import load_hyperparams
+from neuromod_gym.signals import NOVELTY, SIGNAL_KEYS, SURPRISE
+
+__all__ = [
+    "ARCHITECTURES",
+    "FeatureEncoder",
+    "make_encoder",
+    "AgentParams",
+    "Neuromodulation",
+    "ThreeFactorAgent",
+]
+
+ARCHITECTURES = ("actor_critic", "action_value", "rstdp")
+ENCODERS = ("fourier", "gaussian", "onehot", "scaled")
+
+
+# ----------------------------------------------------------------------------- features
+class FeatureEncoder:
+    """Observation -> features in [0, 1] (the spiking agent multiplies them by its
+    maximum input rate to get per-step spike probabilities).
+
+    ``kind``:
+
+    * ``"fourier"``: order-``n`` Fourier basis (Konidaris et al. 2011) over the observation
+      scaled to [0, 1]^d: feature_c = (1 + cos(pi c . x)) / 2 for every integer vector c
+      in {0..n}^d ((n+1)^d features; 81 for CartPole at order 2).
+    * ``"gaussian"``: ``gaussian_per_dim`` Gaussian receptive fields per dimension,
+      centres evenly over [0, 1], width = spacing (population coding).
+    * ``"onehot"``: Discrete observations, one feature per state.
+    * ``"scaled"``: the observation scaled to [0, 1] plus a constant 1 feature.
+    """
+
+    def __init__(self, observation_space: gym.Space, kind: str, fourier_order: int = 2,
+                 gaussian_per_dim: int = 10, low=None, high=None, unbounded_range: float = 3.0):
+        if kind not in ENCODERS:
+            raise ValueError(f"unknown encoder {kind!r}; known: {list(ENCODERS)}")
+        self.kind = kind
+        self.discrete_n = None
+        if isinstance(observation_space, spaces.Discrete):
+            if kind != "onehot":
+                raise ValueError(f"Discrete observations need encoder='onehot', got {kind!r}")
+            self.discrete_n = int(observation_space.n)
+            self.start = int(observation_space.start)
+            self.n_features = self.discrete_n
+            return
+        if not isinstance(observation_space, spaces.Box):
+            raise ValueError("observations must be a gymnasium Box or Discrete space, got "
+                             f"{type(observation_space).__name__}")
+        if kind == "onehot":
+            raise ValueError("encoder='onehot' needs a Discrete observation space")
+        d = int(np.prod(observation_space.shape))
+        lo = np.asarray(observation_space.low, dtype=np.float64).reshape(-1)
+        hi = np.asarray(observation_space.high, dtype=np.float64).reshape(-1)
+        lo = np.where(np.isfinite(lo), lo, -unbounded_range)
+        hi = np.where(np.isfinite(hi), hi, unbounded_range)
+        if low is not None:
+            lo = np.broadcast_to(np.asarray(low, dtype=np.float64), (d,)).copy()
+        if high is not None:
+            hi = np.broadcast_to(np.asarray(high, dtype=np.float64), (d,)).copy()
+        if np.any(hi <= lo):
+            raise ValueError(f"observation range: every high must exceed its low, got {lo}..{hi}")
+        self.low, self.high = lo, hi
+        if kind == "fourier":
+            if not 0 <= fourier_order <= 10 or (fourier_order + 1) ** d > 20_000:
+                raise ValueError(f"fourier_order={fourier_order} with {d} dimensions gives too "
+                                 "many features (limit 20,000)")
+            self.coefficients = np.array(list(itertools.product(range(fourier_order + 1),
+                                                                repeat=d)), dtype=np.float64)
+            self.n_features = self.coefficients.shape[0]
+        elif kind == "gaussian":
+            if gaussian_per_dim < 2:
+                raise ValueError(f"gaussian_per_dim must be >= 2, got {gaussian_per_dim}")
+            self.centres = np.linspace(0.0, 1.0, gaussian_per_dim)
+            self.width = 1.0 / (gaussian_per_dim - 1)
+            self.n_features = d * gaussian_per_dim
+        else:
+            self.n_features = d + 1
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        """Batched observations ``(B, *obs_shape)`` (or ``(B,)`` ints) -> ``(B, n_features)``."""
+        if self.discrete_n is not None:
+            idx = np.asarray(observations).astype(np.int64).reshape(-1) - self.start
+            out = np.zeros((idx.size, self.discrete_n))
+            out[np.arange(idx.size), idx] = 1.0
+            return out
+        x = np.asarray(observations, dtype=np.float64).reshape(len(observations), -1)
+        x = np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
+        if self.kind == "fourier":
+            return 0.5 * (1.0 + np.cos(np.pi * x @ self.coefficients.T))
+        if self.kind == "gaussian":
+            z = (x[:, :, None] - self.centres[None, None, :]) / self.width
+            return np.exp(-0.5 * z * z).reshape(len(x), -1)
+        return np.concatenate([x, np.ones((len(x), 1))], axis=1)
+
+
+def make_encoder(observation_space: gym.Space, params: "AgentParams") -> FeatureEncoder:
+    kind = params.encoder
+    if kind == "auto":
+        kind = "onehot" if isinstance(observation_space, spaces.Discrete) else "fourier"
+    return FeatureEncoder(observation_space, kind, params.fourier_order, params.gaussian_per_dim,
+                          params.observation_low, params.observation_high,
+                          params.unbounded_range)
+
+
+# ----------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class AgentParams:
+    """Parameters shared by the spiking agent and its twin (units in each docstring line).
+
+    Per-task defaults come from ``agents/hyperparams/<kind>.yaml``.
+    """
+
+    encoder: str = "auto"                 #: "auto" (fourier for Box, onehot for Discrete), "fourier", "gaussian", "onehot", "scaled"
+    fourier_order: int = 2                #: highest Fourier coefficient per dimension
+    gaussian_per_dim: int = 10            #: receptive fields per dimension
+    observation_low: tuple | None = None  #: encoder range, observation units (None: the space's bounds)
+    observation_high: tuple | None = None
+    unbounded_range: float = 3.0          #: range used for infinite bounds, observation units
+    gamma: float = 0.98                   #: discount per env step
+    trace_lambda: float = 0.5             #: lambda of the synaptic trace z (rstdp: its decay per step)
+    reward_scale: float = 0.02            #: reward multiplier so discounted returns fit the readout range
+    critic_lr: float = 0.01               #: learning rate of critic synapses (per unit of signal x trace)
+    actor_lr: float = 0.01                #: learning rate of actor / action-value / rstdp synapses
+    value_bias: float = 0.0               #: V or Q = value_bias + value_scale * readout
+    value_scale: float = 1.0
+    logit_scale: float = 1.0              #: logits = logit_scale * readout (AC, rstdp) or * Q (action_value)
+    reward_baseline_rate: float = 0.01    #: rstdp: running-average rate of the reward baseline, per step
+    w_init_max: float = 0.0               #: initial weights uniform in [w_init_min, w_init_max]
+    w_init_min: float = 0.0
+    w_bound: float = 10.0                 #: weights are clipped to [-w_bound, w_bound]
+    dopamine: str = "td"                  #: "td" (the architecture's error), "shuffled" (negative control: errors permuted in time) or "off" (no plasticity)
+    norepinephrine: bool = False          #: phasic NE from info["surprise"] raises the learning rate
+    ne_gain: float = 4.0                  #: learning-rate gain per unit of relative surprise excess
+    ne_max_gain: float = 6.0              #: cap of the learning-rate multiplier
+    ne_fast_rate: float = 0.2             #: running-average rates (per step) of surprise, fast / slow
+    ne_slow_rate: float = 0.01
+    acetylcholine: bool = False           #: ACh from info["novelty"] raises plasticity of new inputs
+    ach_gain: float = 1.0                 #: learning-rate multiplier = 1 + ach_gain * novelty
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"parameter {f.name} must be finite, got {value!r}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        if not 0.0 <= self.trace_lambda <= 1.0:
+            raise ValueError(f"trace_lambda must lie in [0, 1], got {self.trace_lambda}")
+        if self.dopamine not in ("td", "shuffled", "off"):
+            raise ValueError(f"dopamine must be 'td', 'shuffled' or 'off', got {self.dopamine!r}")
+        for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "w_bound", "ne_gain",
+                     "ach_gain", "ne_fast_rate", "ne_slow_rate"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.w_init_min > self.w_init_max:
+            raise ValueError("w_init_min must not exceed w_init_max")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "AgentParams":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {unknown} for {cls.__name__}; known: "
+                             f"{sorted(known)}")
+        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()}
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
+# ----------------------------------------------------------------------------- modulators
+class Neuromodulation:
+    """The agent's neuromodulator state: the seam for :mod:`agents.neuromodulators`.
+
+    Until issue 4's concentrations land, the agent uses these rate-level effects, each
+    switchable for ablations:
+
+    * DA (``dopamine``): the signed third factor, computed by the architecture (TD error
+      or reward minus baseline); ``"shuffled"`` replays the agent's own errors in a random
+      order (negative control), ``"off"`` removes plasticity.
+    * NE (``norepinephrine``), phasic: a fast and a slow running average of
+      ``info["surprise"]``; the learning rate is multiplied by
+      ``1 + ne_gain * max(0, fast / slow - 1)`` (capped at ``ne_max_gain``): values are
+      stale after an unsignalled change, so learning speeds up (Yu & Dayan 2005;
+      Behrens et al. 2007).
+    * ACh (``acetylcholine``): ``1 + ach_gain * info["novelty"]`` on the learning rate
+      (encoding mode for new inputs; Hasselmo).
+    """
+
+    def __init__(self, params: AgentParams, rng: np.random.Generator):
+        self.params = params
+        self.rng = rng
+        self.surprise_fast = 0.0
+        self.surprise_slow = 0.0
+        self.n_updates = 0
+        self._shuffle_buffer: list[float] = []
+
+    def learning_rate_gain(self, info: dict) -> float:
+        p = self.params
+        gain = 1.0
+        if p.norepinephrine:
+            s = float(info.get(SURPRISE, 0.0))
+            self.surprise_fast += p.ne_fast_rate * (s - self.surprise_fast)
+            self.surprise_slow += p.ne_slow_rate * (s - self.surprise_slow)
+            excess = max(0.0, self.surprise_fast / max(self.surprise_slow, 1e-6) - 1.0)
+            gain *= min(1.0 + p.ne_gain * excess, p.ne_max_gain)
+        if p.acetylcholine:
+            gain *= 1.0 + p.ach_gain * float(info.get(NOVELTY, 0.0))
+        return gain
+
+    def dopamine(self, error: float) -> float:
+        """The signed third factor delivered for the agent's own error ``error``."""
+        mode = self.params.dopamine
+        if mode == "off":
+            return 0.0
+        if mode == "shuffled":
+            # Deliver a random earlier error instead: same distribution, no timing.
+            self._shuffle_buffer.append(error)
+            if len(self._shuffle_buffer) > 1000:
+                self._shuffle_buffer.pop(0)
+            return float(self._shuffle_buffer[self.rng.integers(len(self._shuffle_buffer))])
+        return error
+
+    def state(self) -> np.ndarray:
+        return np.array([self.surprise_fast, self.surprise_slow])
+
+    def load_state(self, values: np.ndarray) -> None:
+        self.surprise_fast, self.surprise_slow = (float(v) for v in values)
+
+
+# ----------------------------------------------------------------------------- spaces
+def _space_to_json(space: gym.Space) -> dict:
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "shape": list(space.shape),
+                "low": np.asarray(space.low, dtype=np.float64).reshape(-1).tolist(),
+                "high": np.asarray(space.high, dtype=np.float64).reshape(-1).tolist(),
+                "dtype": str(space.dtype)}
+    raise ValueError(f"unsupported space {space}")
+
+
+def _space_from_json(d: dict) -> gym.Space:
+    if d.get("type") == "Discrete":
+        return spaces.Discrete(int(d["n"]), start=int(d.get("start", 0)))
+    if d.get("type") == "Box":
+        shape = tuple(d["shape"])
+        return spaces.Box(np.array(d["low"]).reshape(shape), np.array(d["high"]).reshape(shape),
+                          shape=shape, dtype=np.dtype(d["dtype"]))
+    raise ValueError(f"checkpoint: unsupported space description {d!r}")
+
+
+def _spaces_match(a: gym.Space, b: gym.Space) -> bool:
+    return json.dumps(_space_to_json(a)) == json.dumps(_space_to_json(b))
+
+
+def env_id_of(env) -> str | None:
+    spec = getattr(env, "spec", None)
+    if spec is None and hasattr(env, "envs"):
+        spec = getattr(env.envs[0], "spec", None)
+    return getattr(spec, "id", None)
+
+
+def prepare_env(env) -> gym.Env:
+    """A single Gymnasium env with the signal keys in ``info`` (wrapping it with
+    :class:`~neuromod_gym.signals.NeuromodulatorySignals` when it lacks them)."""
+    from neuromod_gym.signals import NeuromodulatorySignals
+
+    if isinstance(env, str):
+        env = gym.make(env)
+    if hasattr(env, "num_envs"):
+        raise ValueError("learn() takes a single Gymnasium env (vector envs are not supported "
+                         "by learn yet; predict and evaluate_policy accept them)")
+    if not isinstance(env, gym.Env):
+        raise ValueError(f"env must be a gymnasium.Env, got {type(env).__name__}")
+    if not getattr(env.unwrapped, "emits_signal_keys", False) and not _has_wrapper(
+            env, NeuromodulatorySignals):
+        if not _is_neuromod_task(env):
+            env = NeuromodulatorySignals(env)
+    return env
+
+
+def _has_wrapper(env, cls) -> bool:
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, cls):
+            return True
+        env = env.env
+    return False
+
+
+def _is_neuromod_task(env) -> bool:
+    try:
+        from neuromod_gym.envs.base import NeuromodTask
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(env.unwrapped, NeuromodTask)
+
+
+# ----------------------------------------------------------------------------- the agent
+@dataclass
+class _Step:
+    """What the agent computed for one observation (one window)."""
+
+    readout: np.ndarray        # (n_groups,)
+    eligibility: np.ndarray    # (n_out, n_in)
+    value: float               # V(s) (actor_critic) or max_a Q(s, a) (action_value)
+    values: np.ndarray | None  # Q(s, .) (action_value)
+    probabilities: np.ndarray  # policy
+    action: int = -1
+
+
+class ThreeFactorAgent:
+    """Base of :class:`~agents.spiking_agent.SpikingAgent` and
+    :class:`~agents.twin.RateTwinAgent`: stable-baselines3-like surface, one RL core.
+
+    Subclasses provide the substrate (see the module docstring) by implementing
+    ``_build_substrate``, ``_learner_forward``, ``_learner_reset``, ``_push_weights``,
+    ``_predict_readout`` and ``_reset_inference``.
+    """
+
+    agent_kind: ClassVar[str] = ""
+    params_class: ClassVar[type[AgentParams]] = AgentParams
+    default_rule: ClassVar[dict[str, str]] = {}
+    rules: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, env, architecture: str | None = None, rule: str | None = None,
+                 seed: int = 0, verbose: int = 0, *, _spaces: tuple | None = None,
+                 _env_id: str | None = None, **params: Any):
+        if _spaces is None:
+            self.env = prepare_env(env)
+            observation_space, action_space = self.env.observation_space, self.env.action_space
+            env_id = _env_id or env_id_of(self.env)
+        else:
+            self.env = None
+            observation_space, action_space = _spaces
+            env_id = _env_id
+        if not isinstance(action_space, spaces.Discrete):
+            raise ValueError(f"actions must be a gymnasium Discrete space, got {action_space}")
+        if not isinstance(observation_space, (spaces.Box, spaces.Discrete)):
+            raise ValueError("observations must be a gymnasium Box or Discrete space, got "
+                             f"{type(observation_space).__name__}")
+        if not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.n_actions = int(action_space.n)
+        self.env_id = env_id
+        self.seed = int(seed)
+        self.verbose = verbose
+        hyper = load_hyperparams(self.agent_kind, env_id)
+        hyper_arch = hyper.pop("architecture", "actor_critic")
+        hyper_rule = hyper.pop("rule", None)
+        self.architecture = architecture or hyper_arch
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.architecture!r}; known: "
+                             f"{list(ARCHITECTURES)}")
+        arch_specific = hyper.pop(self.architecture, {}) or {}
+        for name in ARCHITECTURES:
+            hyper.pop(name, None)
+        hyper.update(arch_specific)
+        hyper_rule = hyper.pop("rule", hyper_rule)
+        hyper.update(params)
+        self.params = self.params_class.from_dict(hyper)
+        self.rule = rule or hyper_rule or self.default_rule.get(self.architecture, "")
+        if self.rules and self.rule not in self.rules:
+            raise ValueError(f"unknown rule {self.rule!r}; known: {list(self.rules)}")
+        self.encoder = make_encoder(observation_space, self.params)
+        self.n_inputs = self.encoder.n_features
+        self.has_critic = self.architecture == "actor_critic"
+        self.n_groups = self.n_actions + (1 if self.has_critic else 0)
+        self._rng = np.random.default_rng([self.seed, 1])
+        self.modulation = Neuromodulation(self.params, np.random.default_rng([self.seed, 2]))
+        self.num_timesteps = 0
+        self.episode_returns: list[float] = []
+        self.episode_lengths: list[int] = []
+        self.reward_baseline = 0.0
+        self._build_substrate(np.random.default_rng([self.seed, 0]))
+        self._predict_envs = 0
+
+    # ------------------------------------------------------------------ substrate hooks
+    unit_group: np.ndarray   # (n_out,) group index of each output unit
+    weights: np.ndarray      # (n_out, n_in)
+
+    def _build_substrate(self, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    def _learner_forward(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One window of the learner on ``features`` (n_in,) -> (readout, eligibility)."""
+        raise NotImplementedError
+
+    def _learner_reset(self) -> None:
+        raise NotImplementedError
+
+    def _push_weights(self) -> None:
+        """Make the substrate use ``self.weights`` (after a change)."""
+
+    def _predict_readout(self, features: np.ndarray, episode_start: np.ndarray,
+                         full_reset: bool) -> np.ndarray:
+        """Readouts ``(B, n_groups)`` for a batch of envs, frozen weights; ``episode_start``
+        (B,) resets those envs' state, ``full_reset`` rebuilds all inference state."""
+        raise NotImplementedError
+
+    def _extra_state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _load_extra_state(self, arrays: dict[str, np.ndarray]) -> None:
+        pass
+
+    # ------------------------------------------------------------------ readout -> policy
+    def _policy(self, readout: np.ndarray) -> tuple[float, np.ndarray | None, np.ndarray]:
+        """(value, Q values or None, action probabilities) from a readout (n_groups,)."""
+        p = self.params
+        if self.architecture == "actor_critic":
+            value = p.value_bias + p.value_scale * float(readout[0])
+            logits = p.logit_scale * readout[1:]
+            q = None
+        elif self.architecture == "action_value":
+            q = p.value_bias + p.value_scale * readout
+            value = float(q.max())
+            logits = p.logit_scale * q
+        else:
+            value, q = 0.0, None
+            logits = p.logit_scale * readout
+        z = logits - logits.max()
+        e = np.exp(z)
+        return value, q, e / e.sum()
+
+    def _action_readout(self, readout: np.ndarray) -> np.ndarray:
+        return readout[1:] if self.has_critic else readout
+
+    def _observe(self, observation) -> _Step:
+        features = self.encoder(self._as_batch(observation)[0])[0]
+        readout, elig = self._learner_forward(features)
+        value, q, probs = self._policy(readout)
+        return _Step(readout, elig, value, q, probs)
+
+    # ------------------------------------------------------------------ learning
+    def _unit_factor(self, step: _Step) -> np.ndarray:
+        """Per-output-unit factor of the eligibility, see the module docstring."""
+        n_out = self.unit_group.size
+        if self.architecture == "actor_critic":
+            per_group = np.empty(self.n_groups)
+            per_group[0] = 1.0
+            per_group[1:] = -step.probabilities
+            per_group[1 + step.action] += 1.0
+        elif self.architecture == "action_value":
+            per_group = np.zeros(self.n_groups)
+            per_group[step.action] = 1.0
+        else:
+            return np.ones(n_out)
+        return per_group[self.unit_group]
+
+    def _unit_lr(self) -> np.ndarray:
+        lr = np.full(self.unit_group.size, self.params.actor_lr)
+        if self.has_critic:
+            lr[self.unit_group == 0] = self.params.critic_lr
+        return lr
+
+    def learn(self, total_timesteps: int, callback: Callable | None = None,
+              progress_bar: bool = False) -> "ThreeFactorAgent":
+        """Train for ``total_timesteps`` env steps on the agent's env.
+
+        ``callback``: a stable-baselines3 ``BaseCallback`` or a callable
+        ``callback(locals_dict, globals_dict) -> bool``; returning False stops training.
+        ``progress_bar``: show a tqdm bar of env steps.
+        """
+        if self.env is None:
+            raise ValueError("this agent has no env: pass one to load(path, env=...)")
+        if not isinstance(total_timesteps, (int, np.integer)) or total_timesteps < 0:
+            raise ValueError(f"total_timesteps must be an int >= 0, got {total_timesteps!r}")
+        p = self.params
+        lr_unit = self._unit_lr()
+        decay = p.trace_lambda if self.architecture == "rstdp" else p.gamma * p.trace_lambda
+        sb3_callback = _adapt_callback(callback, self)
+        bar = None
+        if progress_bar:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=int(total_timesteps), unit="step")
+        env = self.env
+        first_seed = self.seed if self.num_timesteps == 0 else None
+        obs, info = env.reset(seed=first_seed)
+        self._learner_reset()
+        step = self._observe(obs)
+        trace = np.zeros_like(self.weights)
+        episode_return, episode_length = 0.0, 0
+        continue_training = True
+        for _ in range(int(total_timesteps)):
+            step.action = int(self._rng.choice(self.n_actions, p=step.probabilities))
+            trace *= decay
+            trace += self._unit_factor(step)[:, None] * step.eligibility
+            next_obs, reward, terminated, truncated, info = env.step(step.action)
+            self.num_timesteps += 1
+            episode_return += float(reward)
+            episode_length += 1
+            r = p.reward_scale * float(reward)
+            done = terminated or truncated
+            next_step = None
+            if not done:
+                next_step = self._observe(next_obs)
+                next_value = next_step.value
+            elif truncated and not terminated and self.architecture != "rstdp":
+                next_value = self._observe(next_obs).value  # bootstrap; its window is discarded
+            else:
+                next_value = 0.0
+            if self.architecture == "rstdp":
+                error = r - self.reward_baseline
+                self.reward_baseline += p.reward_baseline_rate * (r - self.reward_baseline)
+            elif self.architecture == "action_value":
+                error = r + p.gamma * next_value - float(step.values[step.action])
+            else:
+                error = r + p.gamma * next_value - step.value
+            signal = self.modulation.dopamine(error)
+            if signal != 0.0:
+                gain = self.modulation.learning_rate_gain(info) * signal
+                self.weights += (gain * lr_unit)[:, None] * trace
+                np.clip(self.weights, -p.w_bound, p.w_bound, out=self.weights)
+                self._push_weights()
+            elif p.norepinephrine:
+                self.modulation.learning_rate_gain(info)
+            if bar is not None:
+                bar.update(1)
+            if sb3_callback is not None:
+                continue_training = sb3_callback(locals(), globals())
+            if done:
+                self.episode_returns.append(episode_return)
+                self.episode_lengths.append(episode_length)
+                episode_return, episode_length = 0.0, 0
+                obs, info = env.reset()
+                self._learner_reset()
+                trace[:] = 0.0
+                next_step = self._observe(obs)
+            step = next_step
+            if continue_training is False:
+                break
+        if bar is not None:
+            bar.close()
+        return self
+
+    # ------------------------------------------------------------------ predict
+    def _as_batch(self, observation) -> tuple[np.ndarray, bool]:
+        """(batched observations, was_batched); ValueError on a wrong shape."""
+        space = self.observation_space
+        obs = np.asarray(observation)
+        if isinstance(space, spaces.Discrete):
+            if obs.ndim == 0:
+                return obs.reshape(1), False
+            if obs.ndim == 1:
+                return obs, True
+            raise ValueError(f"Discrete observations must be a scalar or a 1-D batch, got shape "
+                             f"{obs.shape}")
+        if obs.shape == space.shape:
+            return obs[None], False
+        if obs.ndim == len(space.shape) + 1 and obs.shape[1:] == space.shape:
+            return obs, True
+        raise ValueError(f"observation shape {obs.shape} does not match the observation space "
+                         f"shape {space.shape} (or a batch of it)")
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = False):
+        """Actions for one observation or a batch (stable-baselines3 predictor protocol).
+
+        Args:
+            observation: shape ``obs_shape`` or ``(n_envs, *obs_shape)``.
+            state: ignored (the neural state of each env is kept inside the agent);
+                returned as None like stable-baselines3's feed-forward policies.
+            episode_start: bool per env; True resets that env's neural state before the
+                observation is processed. When every env starts (or the number of envs
+                changes) the inference state and its noise streams restart from scratch,
+                so predictions are reproducible from an episode start.
+            deterministic: True = greedy readout: the action whose group has the highest
+                readout (rate / value), no sampling; False = sample from the softmax
+                policy. The network's own spiking noise is part of the agent either way.
+
+        Never changes weights.
+        """
+        batch, batched = self._as_batch(observation)
+        n = len(batch)
+        if isinstance(self.observation_space, spaces.Box) and not np.all(np.isfinite(
+                np.asarray(batch, dtype=np.float64))):
+            raise ValueError("observations must be finite")
+        starts = np.ones(n, bool) if episode_start is None and n != self._predict_envs else (
+            np.zeros(n, bool) if episode_start is None else
+            np.asarray(episode_start, dtype=bool).reshape(-1))
+        if starts.shape != (n,):
+            raise ValueError(f"episode_start must have one entry per env ({n}), got "
+                             f"shape {starts.shape}")
+        full_reset = n != self._predict_envs or bool(starts.all())
+        if full_reset:
+            self._predict_rng = np.random.default_rng([self.seed, 3])
+            self._predict_envs = n
+        readouts = self._predict_readout(self.encoder(batch), starts, full_reset)
+        actions = np.empty(n, dtype=np.int64)
+        for b in range(n):
+            if deterministic:
+                if self.architecture == "action_value":
+                    actions[b] = int(np.argmax(readouts[b]))
+                else:
+                    actions[b] = int(np.argmax(self._action_readout(readouts[b])))
+            else:
+                probs = self._policy(readouts[b])[2]
+                actions[b] = int(self._predict_rng.choice(self.n_actions, p=probs))
+        return (actions if batched else actions[0]), None
+
+    # ------------------------------------------------------------------ persistence
+    def get_env(self):
+        return self.env
+
+    def set_env(self, env) -> None:
+        env = prepare_env(env)
+        self._check_spaces(env)
+        self.env = env
+
+    def _check_spaces(self, env) -> None:
+        if not _spaces_match(env.observation_space, self.observation_space):
+            raise ValueError(f"observation space mismatch: agent {self.observation_space}, "
+                             f"env {env.observation_space}")
+        if not _spaces_match(env.action_space, self.action_space):
+            raise ValueError(f"action space mismatch: agent {self.action_space}, "
+                             f"env {env.action_space}")
+
+    def save(self, path: str | os.PathLike) -> str:
+        """Write ONE ``.npz`` file (numbers only, JSON metadata inside)."""
+        meta = {
+            "agent_kind": self.agent_kind,
+            "architecture": self.architecture,
+            "rule": self.rule,
+            "seed": self.seed,
+            "env_id": self.env_id,
+            "params": self.params.to_json(),
+            "observation_space": _space_to_json(self.observation_space),
+            "action_space": _space_to_json(self.action_space),
+            "num_timesteps": self.num_timesteps,
+            "reward_baseline": self.reward_baseline,
+        }
+        arrays = {"weights": self.weights, "modulation": self.modulation.state(),
+                  **self._extra_state()}
+        return save_checkpoint(path, arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, env=None) -> "ThreeFactorAgent":
+        """Rebuild an agent from :meth:`save`; ``env`` (optional) must match its spaces."""
+        arrays, meta = load_checkpoint(path, cls.agent_kind)
+        try:
+            obs_space = _space_from_json(meta["observation_space"])
+            act_space = _space_from_json(meta["action_space"])
+            agent = cls(None, architecture=meta["architecture"], rule=meta["rule"],
+                        seed=int(meta["seed"]), _spaces=(obs_space, act_space),
+                        _env_id=meta["env_id"], **meta["params"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{path}: checkpoint metadata incomplete ({error!r})") from None
+        if env is not None:
+            agent.set_env(env)
+        w = arrays.get("weights")
+        if w is None or w.shape != agent.weights.shape or not np.all(np.isfinite(w)):
+            raise ValueError(f"{path}: weights missing, non-finite or of shape "
+                             f"{None if w is None else w.shape}, expected {agent.weights.shape}")
+        agent.weights[...] = w
+        agent._push_weights()
+        if "modulation" in arrays:
+            agent.modulation.load_state(arrays["modulation"])
+        agent._load_extra_state(arrays)
+        agent.num_timesteps = int(meta.get("num_timesteps", 0))
+        agent.reward_baseline = float(meta.get("reward_baseline", 0.0))
+        return agent
+
+
+def _adapt_callback(callback, agent):
+    """Make a stable-baselines3 BaseCallback or a plain callable into ``f(locals, globals)``."""
+    if callback is None:
+        return None
+    if hasattr(callback, "init_callback") and hasattr(callback, "on_step"):
+        callback.init_callback(agent)
+        callback.on_training_start(locals(), globals())
+
+        def call(local_vars, global_vars):
+            callback.update_locals(local_vars)
+            return callback.on_step()
+        return call
+    if callable(callback):
+        return callback
+    raise ValueError(f"callback must be callable or a stable-baselines3 BaseCallback, got "
+                     f"{type(callback).__name__}")

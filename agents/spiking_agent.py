@@ -1,0 +1,225 @@
+"""SpikingAgent: a spiking three-factor agent with the stable-baselines3 surface.
+
+Substrate (one env step = one window of ``step_ms`` ms of network time, ``dt_ms`` steps)::
+
+    observation -> features in [0, 1] (Fourier basis / Gaussian population / one-hot)
+                -> Poisson input neurons, spike probability per step = max_input_rate_hz * feature * dt
+                -> all-to-all plastic synapses (random initial weights, no hand wiring)
+                -> LIF output groups: critic (actor_critic only) and one group per action,
+                   each with weak Poisson background drive that keeps every neuron alive
+    readout of a group = its mean spike count per neuron per ms over the window
+
+The spiking engine (:mod:`agents.snn`) runs the neurons, synaptic delivery and the
+counter-based noise. The three-factor update is applied by the agent at env-step
+boundaries from the engine's exported spike trains, because the architectures need what
+the engine's scalar modulators cannot express (a per-postsynaptic-group factor
+``onehot(a) - p`` and a TD error known only after the next window). Eligibility of
+synapse i -> j over one window (the engine's rule semantics, computed vectorised)::
+
+    x_i(t)  presynaptic trace, tau = pre_trace_ms, +1 per pre spike
+    y_j(t)  postsynaptic trace, tau = pre_trace_ms, +1 per post spike
+    e_ji  = sum_t [ post_j(t) * x_i(t-)  +  stdp_ltd_ratio * pre_i(t) * y_j(t-) ]
+
+(``t-``: decayed, before this step's increments). ``rule="hebbian"`` (actor_critic,
+action_value) has no LTD term; ``rule="rstdp"`` uses ``stdp_ltd_ratio < 0``
+(Izhikevich 2007 STDP). The RL core is :mod:`agents.architectures`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from agents.architectures import AgentParams, ThreeFactorAgent
+from agents.snn import LIF, AllToAll, NetworkBuilder, PoissonSource
+
+__all__ = ["SpikingAgent", "SpikingParams"]
+
+
+@dataclass(frozen=True)
+class SpikingParams(AgentParams):
+    """:class:`~agents.architectures.AgentParams` plus the spiking substrate's."""
+
+    dt_ms: float = 1.0                 #: neural time step, ms
+    step_ms: float = 20.0              #: network time per env step, ms (substeps = step_ms / dt_ms)
+    n_critic: int = 40                 #: critic neurons (actor_critic)
+    n_per_action: int = 20             #: neurons per action group
+    max_input_rate_hz: float = 200.0   #: input rate at feature value 1, Hz
+    tau_m_ms: float = 20.0             #: LIF membrane time constant, ms
+    tau_syn_ms: float = 5.0            #: synaptic current time constant, ms
+    refractory_ms: float = 2.0         #: LIF refractory period, ms
+    threshold_mV: float = 20.0         #: firing threshold above rest, mV (weights: nA into 1 Mohm)
+    pre_trace_ms: float = 20.0         #: STDP trace time constant, ms
+    stdp_ltd_ratio: float = 0.0        #: LTD / LTP amplitude ratio (rule "rstdp": e.g. -1.2)
+    background_hz: float = 20.0        #: Poisson background pulses per output neuron, Hz
+    background_mV: float = 10.0        #: amplitude of a background pulse (current, nA into 1 Mohm)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("dt_ms", "step_ms", "tau_m_ms", "tau_syn_ms", "pre_trace_ms",
+                     "threshold_mV"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if abs(self.step_ms / self.dt_ms - round(self.step_ms / self.dt_ms)) > 1e-9:
+            raise ValueError(f"step_ms ({self.step_ms}) must be a whole number of dt_ms "
+                             f"({self.dt_ms})")
+        if self.n_critic < 1 or self.n_per_action < 1:
+            raise ValueError("n_critic and n_per_action must be >= 1")
+        if not 0 <= self.max_input_rate_hz * self.dt_ms / 1000.0 <= 1:
+            raise ValueError("max_input_rate_hz * dt_ms must be a probability per step (<= 1)")
+        if not 0 <= self.background_hz * self.dt_ms / 1000.0 <= 1:
+            raise ValueError("background_hz * dt_ms must be a probability per step (<= 1)")
+
+
+class _SpikingNetwork:
+    """``B`` copies of the agent's network in the engine plus per-copy trace carry-over."""
+
+    def __init__(self, p: SpikingParams, n_in: int, n_out: int, seed: int, first_index: int,
+                 population_size: int):
+        builder = NetworkBuilder(dt_ms=p.dt_ms, topology_seed=0)
+        neuron = LIF(tau_m_ms=p.tau_m_ms, tau_syn_ms=p.tau_syn_ms, v_rest_mV=0.0,
+                     v_reset_mV=0.0, v_thresh_mV=p.threshold_mV,
+                     refractory_ms=p.refractory_ms, r_m_Mohm=1.0)
+        self.inputs = builder.add_population("input", n_in, PoissonSource())
+        self.outputs = builder.add_population("output", n_out, neuron)
+        builder.connect(self.inputs, self.outputs, AllToAll(), weight=0.0)
+        if p.background_hz > 0:
+            builder.set_background(self.outputs, p.background_hz * p.dt_ms / 1000.0,
+                                   p.background_mV)
+        self.substeps = int(round(p.step_ms / p.dt_ms))
+        self.n_in, self.n_out, self.B = n_in, n_out, population_size
+        self.net = builder.build(population_size=population_size, seed=seed,
+                                 network_indices=list(range(first_index,
+                                                            first_index + population_size)),
+                                 spike_capacity=self.substeps * (n_in + n_out))
+        table = self.net.synapse_table()
+        self._syn_post = table["post"] - self.outputs.start
+        self._syn_pre = table["pre"] - self.inputs.start
+        self._pristine = self.net.state_dict()
+        self.rate_scale = p.max_input_rate_hz * p.dt_ms / 1000.0
+        K = self.substeps
+        a = math.exp(-p.dt_ms / p.pre_trace_ms)
+        lag = np.arange(K)[:, None] - np.arange(K)[None, :]
+        # read[t] = sum_{t' < t} a^(t - t') spikes[t'] + a^(t + 1) carry  (decayed, pre-increment)
+        self._kernel = np.where(lag > 0, a ** np.maximum(lag, 0), 0.0)
+        self._carry_read = a ** (np.arange(K) + 1.0)
+        self._carry_end = a ** K
+        self._end_weights = a ** (K - 1 - np.arange(K))
+        self.x_pre = np.zeros((population_size, n_in))
+        self.y_post = np.zeros((population_size, n_out))
+        self.ltd_ratio = p.stdp_ltd_ratio
+        self.window_ms = p.step_ms
+
+    def set_weights(self, weights: np.ndarray) -> None:
+        self.net.set_weights(weights[self._syn_post, self._syn_pre])
+
+    def reset(self, networks: np.ndarray) -> None:
+        """Neural state of the given copies back to rest (the clock and noise go on)."""
+        if not networks.any():
+            return
+        state = self.net.state_dict()
+        for key in ("v", "s1", "s2", "_refractory", "_input_buffer"):
+            state[key][networks] = self._pristine[key][networks]
+        self.net.load_state_dict(state)
+        self.x_pre[networks] = 0.0
+        self.y_post[networks] = 0.0
+
+    def window(self, features: np.ndarray, eligibility: bool):
+        """Run one window; -> (counts (B, n_out), eligibility (B, n_out, n_in) or None)."""
+        net = self.net
+        net.set_source_probabilities(self.inputs, features * self.rate_scale)
+        t0 = net.t
+        net.run(self.substeps)
+        K = self.substeps
+        counts = np.zeros((self.B, self.n_out))
+        elig = np.zeros((self.B, self.n_out, self.n_in)) if eligibility else None
+        for b in range(self.B):
+            times, ids = net.spikes(b)
+            keep = times >= t0
+            times, ids = times[keep] - t0, ids[keep]
+            is_out = ids >= self.outputs.start
+            counts[b] = np.bincount(ids[is_out] - self.outputs.start, minlength=self.n_out)
+            if not eligibility:
+                continue
+            pre = np.zeros((K, self.n_in))
+            pre[times[~is_out], ids[~is_out] - self.inputs.start] = 1.0
+            post = np.zeros((K, self.n_out))
+            post[times[is_out], ids[is_out] - self.outputs.start] = 1.0
+            x_read = self._kernel @ pre + self._carry_read[:, None] * self.x_pre[b]
+            elig[b] = post.T @ x_read
+            if self.ltd_ratio != 0.0:
+                y_read = self._kernel @ post + self._carry_read[:, None] * self.y_post[b]
+                elig[b] += self.ltd_ratio * (y_read.T @ pre)
+            self.x_pre[b] = self._carry_end * self.x_pre[b] + self._end_weights @ pre
+            self.y_post[b] = self._carry_end * self.y_post[b] + self._end_weights @ post
+        return counts, elig
+
+
+class SpikingAgent(ThreeFactorAgent):
+    """Spiking agent: ``SpikingAgent(env, architecture="actor_critic", rule=None, seed=0,
+    **params)``.
+
+    Args:
+        env: a Gymnasium env (or env id) with Box or Discrete observations and Discrete
+            actions; wrapped with ``NeuromodulatorySignals`` when it lacks the signal keys.
+        architecture: ``"actor_critic"``, ``"action_value"`` or ``"rstdp"`` (see
+            :mod:`agents.architectures`).
+        rule: eligibility rule, ``"hebbian"`` (pre trace x post spike) or ``"rstdp"``
+            (STDP with LTD); default by architecture.
+        seed: one seed for initial weights, spiking noise and action sampling; the same
+            seed gives bitwise-identical training.
+        **params: :class:`SpikingParams` fields; unspecified ones come from
+            ``agents/hyperparams/spiking.yaml`` (keyed by env id).
+    """
+
+    agent_kind: ClassVar[str] = "spiking"
+    params_class: ClassVar[type[AgentParams]] = SpikingParams
+    default_rule: ClassVar[dict[str, str]] = {"actor_critic": "hebbian",
+                                              "action_value": "hebbian", "rstdp": "rstdp"}
+    rules: ClassVar[tuple[str, ...]] = ("hebbian", "rstdp")
+
+    def _build_substrate(self, rng: np.random.Generator) -> None:
+        p = self.params
+        if self.rule == "hebbian" and p.stdp_ltd_ratio != 0.0:
+            raise ValueError("rule='hebbian' has no LTD: leave stdp_ltd_ratio at 0")
+        if self.rule == "rstdp" and p.stdp_ltd_ratio == 0.0:
+            self.params = type(p)(**{**p.__dict__, "stdp_ltd_ratio": -1.2})
+            p = self.params
+        sizes = ([p.n_critic] if self.has_critic else []) + [p.n_per_action] * self.n_actions
+        self.unit_group = np.repeat(np.arange(self.n_groups), sizes)
+        self._group_sizes = np.array(sizes, dtype=np.float64)
+        n_out = self.unit_group.size
+        self.weights = rng.uniform(p.w_init_min, p.w_init_max, (n_out, self.n_inputs))
+        self._learner = _SpikingNetwork(p, self.n_inputs, n_out, self.seed, 0, 1)
+        self._learner.set_weights(self.weights)
+        self._inference: _SpikingNetwork | None = None
+
+    def _readout(self, counts: np.ndarray) -> np.ndarray:
+        """Mean spike count per neuron per ms of each group, (B, n_groups)."""
+        sums = np.stack([np.bincount(self.unit_group, weights=c, minlength=self.n_groups)
+                         for c in counts])
+        return sums / (self._group_sizes * self.params.step_ms)
+
+    def _learner_forward(self, features):
+        counts, elig = self._learner.window(features[None], eligibility=True)
+        return self._readout(counts)[0], elig[0]
+
+    def _learner_reset(self) -> None:
+        self._learner.reset(np.ones(1, bool))
+
+    def _push_weights(self) -> None:
+        self._learner.set_weights(self.weights)
+
+    def _predict_readout(self, features, episode_start, full_reset):
+        n = len(features)
+        if full_reset or self._inference is None or self._inference.B != n:
+            # Inference copies use network indices 1.. so their noise differs from training's.
+            self._inference = _SpikingNetwork(self.params, self.n_inputs, self.unit_group.size,
+                                              self.seed, 1, n)
+        else:
+            self._inference.reset(episode_start)
+        self._inference.set_weights(self.weights)
+        counts, _ = self._inference.window(features, eligibility=False)
+        return self._readout(counts)
