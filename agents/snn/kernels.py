@@ -1,8 +1,24 @@
-"""The engine's numba kernels: one multi-step run of a population, and the flush.
+"""The engine's numba kernels: one multi-step run of one network, and the flush.
 
 Only :mod:`agents.snn.network` calls these; it owns validation and the meaning of each
 array (documented there). Everything here is allocation-free per step: scratch arrays
-come from the caller, and a whole ``run(n_steps)`` of all ``B`` networks is one call.
+come from the caller, and a whole ``run(n_steps)`` of network ``b`` is one call.
+
+Population parallelism: the kernels are ``nogil`` and take the network index ``b``;
+:class:`agents.snn.Network` runs the ``B`` calls on a pool of ``numba.get_num_threads()``
+Python threads, which execute truly in parallel. A ``numba.prange`` wrapper would do the
+same, but numba's parfor lowering of a 60-argument loop body added about 13-19 s of cold
+compile time per dtype (measured), against a budget of 30 s for all kernels. Each
+network's result depends only on its own arrays and its counter-based random stream, so
+it is bitwise the same whatever the thread count or scheduling.
+
+All kernels are compiled with ``_nrt=False``: they never allocate, and without numba's
+reference counting, passing arrays to the small inlined helpers is free (with it, each
+helper call cost about 50-100 ns of atomic increfs, measured, i.e. most of Workload W).
+
+Synapse records. The mutable state of synapse ``s`` of network ``b`` is one packed record
+``syn[b, s, :] = (w, t_last, c_0, c_1, ...)`` so that touching a synapse costs one cache
+line, not one per array (``t_last`` is an integer below 2**24 stored in the state dtype).
 
 Lazy eligibility (why a synapse costs nothing between spikes). A plastic synapse stores
 ``w``, its eligibilities ``c_k`` and ``t_last`` (relative to the network's epoch start
@@ -12,9 +28,12 @@ increments happen, so ``c_k(s) = c_k(t_last) a_k^(s - t_last)`` and the weight c
 owed for steps ``t_last .. t-1`` is, per conversion ``q`` reading trace ``k``,
 
     sum_s g_q M_q(s) c_k(s) dt = c_k(t_last) a_k^-(t_last-e) (Phi_q(t) - Phi_q(t_last))
-    with  Phi_q(j) = sum_{e <= s < e+j} g_q M_q(s) a_k^(s-e) dt   (phi[b, q, j - e])
+    with  Phi_q(j) = sum_{e <= s < e+j} g_q M_q(s) a_k^(s-e) dt
 
-``phi`` keeps one running sum per step of the epoch. Before ``a^-(j)`` grows past
+and the eligibility itself becomes ``c_k(t_last) a_k^-(t_last-e) a_k^(t-e)``. The epoch
+table ``table[b, j, :] = (a_0^-j, ..., a_{E-1}^-j, Phi_0(j), ..., Phi_{K-1}(j))`` puts
+everything a synapse last updated at epoch step ``j`` needs on one cache line, so a
+touch reads its own record, that row, and the row of the current step (hot). Before ``a^-(j)`` grows past
 ``MAX_EPOCH_GROWTH`` (or the history is full) the kernel flushes every synapse and
 starts a new epoch; it also flushes when the sign of any ``g_q M_q`` changes, which is
 what makes touch-time clipping equal to per-step clipping (see plasticity.py).
@@ -35,92 +54,261 @@ from agents.snn.models import (
 from agents.snn.rng import background_gap, source_step_key, source_uniform
 
 
-@numba.njit(cache=True, inline="always")
-def _catch_up(b, s, t_rel, w, elig, t_last, phi, conv_elig, elig_pow, elig_inv_pow, w_min, w_max):
-    """Bring plastic synapse ``s`` of network ``b`` up to epoch-relative step ``t_rel``:
-    apply the conversions owed for the steps since its last update, decay its
-    eligibilities, clip the weight. A second call in the same step is a no-op."""
-    j0 = t_last[b, s]
+# Columns of a synapse record.
+W_COL = 0
+T_COL = 1
+ELIG_COL = 2
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max):
+    """Bring plastic synapse ``s`` (records ``syn`` and epoch ``table`` of ONE network) up
+    to epoch-relative step ``t_rel``: apply the conversions owed for the steps since its
+    last update, decay its eligibilities, clip the weight. A second call in the same step
+    is a no-op."""
+    j0 = np.int64(syn[s, T_COL])
     if j0 == t_rel:
         return
+    n_elig = syn.shape[1] - ELIG_COL
     dw = 0.0
     for q in range(conv_elig.shape[0]):
         k = conv_elig[q]
-        dw += elig[b, k, s] * elig_inv_pow[k, j0] * (phi[b, q, t_rel] - phi[b, q, j0])
-    gap = t_rel - j0
-    for k in range(elig.shape[1]):
-        elig[b, k, s] = elig[b, k, s] * elig_pow[k, gap]
-    w_new = w[b, s] + dw
-    if w_new < w_min:
-        w_new = w_min
-    elif w_new > w_max:
-        w_new = w_max
-    w[b, s] = w_new
-    t_last[b, s] = t_rel
+        dw += syn[s, ELIG_COL + k] * table[j0, k] * (table[t_rel, n_elig + q] - table[j0, n_elig + q])
+    for k in range(n_elig):
+        syn[s, ELIG_COL + k] = syn[s, ELIG_COL + k] * (table[j0, k] * elig_pow[k, t_rel])
+    # branch-free clip: whether a bound binds is unpredictable once weights saturate, and
+    # mispredicted branches cost about a quarter of Workload W's time (measured)
+    syn[s, W_COL] = min(max(syn[s, W_COL] + dw, w_min), w_max)
+    syn[s, T_COL] = t_rel
 
 
-@numba.njit(cache=True)
-def _flush_network(b, t_rel, row_ptr, plastic_stop, w, elig, t_last, phi, conv_elig, elig_pow,
-                   elig_inv_pow, bounds):
-    """Bring every plastic synapse of network ``b`` up to epoch-relative step ``t_rel``."""
-    n = plastic_stop.shape[0]
-    for i in range(n):
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig, elig_pow,
+                   bounds):
+    """Flush network ``b``: bring every plastic synapse up to absolute step ``t`` (all
+    conversions of steps < t applied, clipped), then start a new epoch at ``t``."""
+    t_rel = t - epoch_start[b]
+    syn_b = syn[b]
+    table_b = table[b]
+    for i in range(plastic_stop.shape[0]):
         for s in range(row_ptr[i], plastic_stop[i]):
-            _catch_up(b, s, t_rel, w, elig, t_last, phi, conv_elig, elig_pow, elig_inv_pow,
-                      bounds[0], bounds[1])
-
-
-@numba.njit(cache=True)
-def _rebase_network(b, t, epoch_start, row_ptr, plastic_stop, w, elig, t_last, phi, conv_elig,
-                    elig_pow, elig_inv_pow, bounds):
-    """Flush network ``b`` to absolute step ``t`` and start a new epoch at ``t``."""
-    _flush_network(b, t - epoch_start[b], row_ptr, plastic_stop, w, elig, t_last, phi, conv_elig,
-                   elig_pow, elig_inv_pow, bounds)
-    n = plastic_stop.shape[0]
-    for i in range(n):
-        for s in range(row_ptr[i], plastic_stop[i]):
-            t_last[b, s] = 0
-    for q in range(phi.shape[1]):
-        phi[b, q, 0] = 0.0
+            _catch_up(s, t_rel, syn_b, table_b, conv_elig, elig_pow, bounds[0], bounds[1])
+            syn_b[s, T_COL] = 0.0
+    n_elig = syn.shape[2] - ELIG_COL
+    for q in range(conv_elig.shape[0]):
+        table_b[0, n_elig + q] = 0.0
     epoch_start[b] = t
 
 
-@numba.njit(cache=True, parallel=True)
-def flush_population(t, epoch_start, row_ptr, plastic_stop, w, elig, t_last, phi, conv_elig,
-                     elig_pow, elig_inv_pow, bounds):
-    """Flush all networks to absolute step ``t`` (before reads / saves of weights)."""
-    for b in numba.prange(w.shape[0]):
-        _rebase_network(b, t, epoch_start, row_ptr, plastic_stop, w, elig, t_last, phi, conv_elig,
-                        elig_pow, elig_inv_pow, bounds)
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw):
+    """Amplitude of neuron ``i``'s background pulse at step ``t`` (0 if none); schedules
+    the next pulse when one fires. Arrays of one network."""
+    if bg_next[i] != t:
+        return 0.0
+    k = bg_draw[i] + 1
+    bg_draw[i] = k
+    bg_next[i] = t + background_gap(key, i, k, bg_log1m_p[i])
+    return bg_amp[i]
 
 
-@numba.njit(cache=True)
-def _run_network(
+# Neuron updates of one group of ONE network (arrays without the network axis; ``inputs``
+# is the (channel, neuron) input slot of this step, cleared as it is read). Each returns
+# the new spike count after appending its spikes. Separate small functions on purpose:
+# LLVM optimises them far better than one huge loop body (measured).
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _take_input(inputs, i, base):
+    """``base`` plus neuron ``i``'s pending input (channel 0, then 1), clearing it."""
+    current = base + np.float64(inputs[0, i])
+    inputs[0, i] = 0.0
+    if inputs.shape[0] == 2:
+        current += np.float64(inputs[1, i])
+        inputs[1, i] = 0.0
+    return current
+
+
+@numba.njit(cache=True, _nrt=False)
+def _source_step(start, stop, t, key, prob, inputs, spikes, n_spikes):
+    step_key = source_step_key(key, t)
+    for i in range(start, stop):
+        for c in range(inputs.shape[0]):
+            inputs[c, i] = 0.0  # sources ignore their input
+        p = prob[i]
+        if p > 0.0 and source_uniform(step_key, i) < p:
+            spikes[n_spikes] = i
+            n_spikes += 1
+    return n_spikes
+
+
+@numba.njit(cache=True, _nrt=False)
+def _izhikevich_step(start, stop, t, key, params, v, u, inputs, bg_amp, bg_log1m_p, bg_next,
+                     bg_draw, spikes, n_spikes):
+    # the integration scheme is a property of the population's model
+    half_steps = params[6, start] != 0.0
+    for i in range(start, stop):
+        current = _take_input(inputs, i, 0.0)
+        current += _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
+        vv = np.float64(v[i])
+        uu = np.float64(u[i])
+        a = params[0, i]
+        dt = params[5, i]
+        if half_steps:
+            half = 0.5 * dt
+            vn = vv + half * (0.04 * vv * vv + 5.0 * vv + 140.0 - uu + current)
+            vn = vn + half * (0.04 * vn * vn + 5.0 * vn + 140.0 - uu + current)
+            un = uu + dt * a * (params[1, i] * vn - uu)
+        else:
+            vn = vv + dt * (0.04 * vv * vv + 5.0 * vv + 140.0 - uu + current)
+            un = uu + dt * a * (params[1, i] * vv - uu)
+        if vn >= params[4, i]:
+            vn = params[2, i]
+            un = un + params[3, i]
+            spikes[n_spikes] = i
+            n_spikes += 1
+        v[i] = vn
+        u[i] = un
+    return n_spikes
+
+
+@numba.njit(cache=True, _nrt=False)
+def _lif_step(start, stop, t, key, params, v, i_syn, refractory, inputs, bg_amp, bg_log1m_p,
+              bg_next, bg_draw, spikes, n_spikes):
+    for i in range(start, stop):
+        current = _take_input(inputs, i, np.float64(i_syn[i]))
+        current += _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
+        v_rest = params[3, i]
+        if refractory[i] > 0:
+            refractory[i] -= 1
+            vn = params[4, i]
+        else:
+            vn = v_rest + (np.float64(v[i]) - v_rest) * params[0, i] + params[1, i] * current
+            if vn >= params[5, i]:
+                vn = params[4, i]
+                refractory[i] = np.int32(params[6, i])
+                spikes[n_spikes] = i
+                n_spikes += 1
+        v[i] = vn
+        i_syn[i] = current * params[2, i]
+    return n_spikes
+
+
+@numba.njit(cache=True, _nrt=False)
+def _conductance_lif_step(start, stop, t, key, params, v, g_exc_state, g_inh_state, refractory,
+                          inputs, bg_amp, bg_log1m_p, bg_next, bg_draw, spikes, n_spikes):
+    # conductance networks always have two channels (Network ensures it)
+    for i in range(start, stop):
+        g_exc = np.float64(g_exc_state[i]) + np.float64(inputs[0, i])
+        g_inh = np.float64(g_inh_state[i]) - np.float64(inputs[1, i])
+        inputs[0, i] = 0.0
+        inputs[1, i] = 0.0
+        amp = _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
+        if amp >= 0.0:
+            g_exc += amp
+        else:
+            g_inh -= amp
+        if refractory[i] > 0:
+            refractory[i] -= 1
+            vn = params[2, i]
+        else:
+            total = 1.0 + g_exc + g_inh
+            v_inf = (params[1, i] + g_exc * params[5, i] + g_inh * params[6, i]) / total
+            vn = v_inf + (np.float64(v[i]) - v_inf) * math.exp(-params[0, i] * total)
+            if vn >= params[3, i]:
+                vn = params[2, i]
+                refractory[i] = np.int32(params[4, i])
+                spikes[n_spikes] = i
+                n_spikes += 1
+        v[i] = vn
+        g_exc_state[i] = g_exc * params[7, i]
+        g_inh_state[i] = g_inh * params[8, i]
+    return n_spikes
+
+
+@numba.njit(cache=True, _nrt=False)
+def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_ptr, post,
+                      delay, plastic_stop, col_ptr, col_syn, col_pre, syn, table, conv_elig,
+                      elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
+                      elig_post_trace, elig_post_gain, input_buffer):
+    """Steps 5 and 6 of one step of ONE network (arrays without the network axis).
+
+    A separate, small function on purpose: inside the big step loop LLVM kept reloading
+    array shapes and strides, and the synapse loop cost about 4x more (measured)."""
+    n_slots = input_buffer.shape[0]
+    n_elig = syn.shape[1] - ELIG_COL
+    # 5. presynaptic spikes: update + pair outgoing plastic synapses, deliver weights.
+    for q in range(n_spikes):
+        i = spikes[q]
+        plastic_end = plastic_stop[i] if plastic else row_ptr[i]
+        for s in range(row_ptr[i], row_ptr[i + 1]):
+            j = post[s]
+            if s < plastic_end:
+                _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
+                for k in range(n_elig):
+                    r = elig_pre_trace[k]
+                    if r >= 0:
+                        syn[s, ELIG_COL + k] += elig_pre_gain[k] * traces[r, j]
+                    elif r == -1:
+                        syn[s, ELIG_COL + k] += elig_pre_gain[k]
+            weight = syn[s, W_COL]
+            target = slot + delay[s]
+            if target >= n_slots:
+                target -= n_slots
+            if two_channels and weight < 0.0:
+                input_buffer[target, 1, j] += weight
+            else:
+                input_buffer[target, 0, j] += weight
+    # 6. postsynaptic spikes: update + pair incoming plastic synapses.
+    if plastic:
+        for q in range(n_spikes):
+            j = spikes[q]
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                s = col_syn[p]
+                i = col_pre[p]
+                _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
+                for k in range(n_elig):
+                    r = elig_post_trace[k]
+                    if r >= 0:
+                        syn[s, ELIG_COL + k] += elig_post_gain[k] * traces[r, i]
+                    elif r == -1:
+                        syn[s, ELIG_COL + k] += elig_post_gain[k]
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def run_network(
     b, t_start, n_steps,
     # neurons
     group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
     # random inputs
     net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw,
     # synapses
-    row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, w, elig, t_last,
+    row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
     # rule
     trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
     elig_post_trace, elig_post_gain, conv_elig, conv_mod, conv_gain, bounds, elig_pow,
-    elig_inv_pow, phi, epoch_start, segment_sign,
+    table, epoch_start, segment_sign,
     # modulators
     mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
     # recording and scratch
     spike_count, spike_times, spike_ids, spike_written, probe_ids, probe_period, probe_times,
     probe_v, probe_s1, probe_mod, probe_written, spikes,
 ):
+    """Advance network ``b`` by ``n_steps`` steps from absolute step ``t_start``.
+
+    ``input_buffer[b, slot, channel, neuron]`` holds pending input; with one channel all
+    inputs share it, with two, channel 0 takes weights >= 0 and channel 1 weights < 0
+    (conductance-based models need them apart). ``nparams[b, k, neuron]`` is parameter
+    ``k`` of the neuron's model (models.pack_parameters)."""
     n = v.shape[1]
     n_groups = group_model.shape[0]
     n_slots = input_buffer.shape[1]
+    two_channels = input_buffer.shape[2] == 2
     n_traces = traces.shape[1]
-    n_elig = elig.shape[1]
+    n_elig = syn.shape[2] - ELIG_COL
     n_conv = conv_elig.shape[0]
     n_mod = mod_level.shape[1]
-    epoch_len = phi.shape[2] - 1
+    epoch_len = table.shape[1] - 1
     w_min = bounds[0]
     w_max = bounds[1]
     key = net_keys[b]
@@ -149,8 +337,8 @@ def _run_network(
                 if (x > 0.0 and segment_sign[b, q] < 0) or (x < 0.0 and segment_sign[b, q] > 0):
                     need_flush = True
             if need_flush:
-                _rebase_network(b, t, epoch_start, row_ptr, plastic_stop, w, elig, t_last, phi,
-                                conv_elig, elig_pow, elig_inv_pow, bounds)
+                rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
+                               elig_pow, bounds)
                 for q in range(n_conv):
                     segment_sign[b, q] = 0
             j = t - epoch_start[b]
@@ -161,7 +349,7 @@ def _run_network(
                 elif x < 0.0:
                     segment_sign[b, q] = -1
                 # dt is folded into conv_gain by the caller.
-                phi[b, q, j + 1] = phi[b, q, j] + x * elig_pow[conv_elig[q], j]
+                table[b, j + 1, n_elig + q] = table[b, j, n_elig + q] + x * elig_pow[conv_elig[q], j]
         t_rel = t - epoch_start[b]
 
         # 3. neurons: inputs of this step, integration, spikes.
@@ -172,101 +360,21 @@ def _run_network(
             start = group_start[g]
             stop = group_stop[g]
             if model == MODEL_SOURCE:
-                step_key = source_step_key(key, t)
-                for i in range(start, stop):
-                    input_buffer[b, slot, 0, i] = 0.0
-                    input_buffer[b, slot, 1, i] = 0.0
-                    p = source_prob[b, i]
-                    if p > 0.0 and source_uniform(step_key, i) < p:
-                        spikes[b, n_spikes] = i
-                        n_spikes += 1
+                n_spikes = _source_step(start, stop, t, key, source_prob[b], input_buffer[b, slot],
+                                        spikes[b], n_spikes)
             elif model == MODEL_IZHIKEVICH:
-                for i in range(start, stop):
-                    current = np.float64(input_buffer[b, slot, 0, i]) + np.float64(
-                        input_buffer[b, slot, 1, i])
-                    input_buffer[b, slot, 0, i] = 0.0
-                    input_buffer[b, slot, 1, i] = 0.0
-                    if bg_next[b, i] == t:
-                        current += bg_amp[b, i]
-                        k = bg_draw[b, i] + 1
-                        bg_draw[b, i] = k
-                        bg_next[b, i] = t + background_gap(key, i, k, bg_log1m_p[b, i])
-                    vv = np.float64(v[b, i])
-                    uu = np.float64(s1[b, i])
-                    a = nparams[b, i, 0]
-                    dt = nparams[b, i, 5]
-                    if nparams[b, i, 6] != 0.0:
-                        half = 0.5 * dt
-                        vn = vv + half * (0.04 * vv * vv + 5.0 * vv + 140.0 - uu + current)
-                        vn = vn + half * (0.04 * vn * vn + 5.0 * vn + 140.0 - uu + current)
-                        un = uu + dt * a * (nparams[b, i, 1] * vn - uu)
-                    else:
-                        vn = vv + dt * (0.04 * vv * vv + 5.0 * vv + 140.0 - uu + current)
-                        un = uu + dt * a * (nparams[b, i, 1] * vv - uu)
-                    if vn >= nparams[b, i, 4]:
-                        vn = nparams[b, i, 2]
-                        un = un + nparams[b, i, 3]
-                        spikes[b, n_spikes] = i
-                        n_spikes += 1
-                    v[b, i] = vn
-                    s1[b, i] = un
+                n_spikes = _izhikevich_step(start, stop, t, key, nparams[b], v[b], s1[b],
+                                            input_buffer[b, slot], bg_amp[b], bg_log1m_p[b],
+                                            bg_next[b], bg_draw[b], spikes[b], n_spikes)
             elif model == MODEL_LIF:
-                for i in range(start, stop):
-                    current = np.float64(s1[b, i]) + np.float64(input_buffer[b, slot, 0, i]) \
-                        + np.float64(input_buffer[b, slot, 1, i])
-                    input_buffer[b, slot, 0, i] = 0.0
-                    input_buffer[b, slot, 1, i] = 0.0
-                    if bg_next[b, i] == t:
-                        current += bg_amp[b, i]
-                        k = bg_draw[b, i] + 1
-                        bg_draw[b, i] = k
-                        bg_next[b, i] = t + background_gap(key, i, k, bg_log1m_p[b, i])
-                    v_rest = nparams[b, i, 3]
-                    if refractory[b, i] > 0:
-                        refractory[b, i] -= 1
-                        vn = nparams[b, i, 4]
-                    else:
-                        vn = v_rest + (np.float64(v[b, i]) - v_rest) * nparams[b, i, 0] \
-                            + nparams[b, i, 1] * current
-                        if vn >= nparams[b, i, 5]:
-                            vn = nparams[b, i, 4]
-                            refractory[b, i] = np.int32(nparams[b, i, 6])
-                            spikes[b, n_spikes] = i
-                            n_spikes += 1
-                    v[b, i] = vn
-                    s1[b, i] = current * nparams[b, i, 2]
+                n_spikes = _lif_step(start, stop, t, key, nparams[b], v[b], s1[b], refractory[b],
+                                     input_buffer[b, slot], bg_amp[b], bg_log1m_p[b], bg_next[b],
+                                     bg_draw[b], spikes[b], n_spikes)
             elif model == MODEL_CONDUCTANCE_LIF:
-                for i in range(start, stop):
-                    g_exc = np.float64(s1[b, i]) + np.float64(input_buffer[b, slot, 0, i])
-                    g_inh = np.float64(s2[b, i]) - np.float64(input_buffer[b, slot, 1, i])
-                    input_buffer[b, slot, 0, i] = 0.0
-                    input_buffer[b, slot, 1, i] = 0.0
-                    if bg_next[b, i] == t:
-                        amp = bg_amp[b, i]
-                        if amp >= 0.0:
-                            g_exc += amp
-                        else:
-                            g_inh -= amp
-                        k = bg_draw[b, i] + 1
-                        bg_draw[b, i] = k
-                        bg_next[b, i] = t + background_gap(key, i, k, bg_log1m_p[b, i])
-                    if refractory[b, i] > 0:
-                        refractory[b, i] -= 1
-                        vn = nparams[b, i, 2]
-                    else:
-                        total = 1.0 + g_exc + g_inh
-                        v_inf = (nparams[b, i, 1] + g_exc * nparams[b, i, 5]
-                                 + g_inh * nparams[b, i, 6]) / total
-                        vn = v_inf + (np.float64(v[b, i]) - v_inf) * math.exp(
-                            -nparams[b, i, 0] * total)
-                        if vn >= nparams[b, i, 3]:
-                            vn = nparams[b, i, 2]
-                            refractory[b, i] = np.int32(nparams[b, i, 4])
-                            spikes[b, n_spikes] = i
-                            n_spikes += 1
-                    v[b, i] = vn
-                    s1[b, i] = g_exc * nparams[b, i, 7]
-                    s2[b, i] = g_inh * nparams[b, i, 8]
+                n_spikes = _conductance_lif_step(start, stop, t, key, nparams[b], v[b], s1[b],
+                                                 s2[b], refractory[b], input_buffer[b, slot],
+                                                 bg_amp[b], bg_log1m_p[b], bg_next[b],
+                                                 bg_draw[b], spikes[b], n_spikes)
 
         # 4. neuron traces decay (before this step's pairings read them).
         for r in range(n_traces):
@@ -275,45 +383,12 @@ def _run_network(
                 for i in range(n):
                     traces[b, r, i] = traces[b, r, i] * a
 
-        # 5. presynaptic spikes: update + pair outgoing plastic synapses, deliver weights.
-        for q in range(n_spikes):
-            i = spikes[b, q]
-            plastic_end = plastic_stop[i] if n_conv > 0 else row_ptr[i]
-            for s in range(row_ptr[i], row_ptr[i + 1]):
-                j = post[s]
-                if s < plastic_end:
-                    _catch_up(b, s, t_rel, w, elig, t_last, phi, conv_elig, elig_pow,
-                              elig_inv_pow, w_min, w_max)
-                    for k in range(n_elig):
-                        r = elig_pre_trace[k]
-                        if r >= 0:
-                            elig[b, k, s] += elig_pre_gain[k] * traces[b, r, j]
-                        elif r == -1:
-                            elig[b, k, s] += elig_pre_gain[k]
-                weight = w[b, s]
-                target = slot + delay[s]
-                if target >= n_slots:
-                    target -= n_slots
-                if weight >= 0.0:
-                    input_buffer[b, target, 0, j] += weight
-                else:
-                    input_buffer[b, target, 1, j] += weight
-
-        # 6. postsynaptic spikes: update + pair incoming plastic synapses.
-        if n_conv > 0:
-            for q in range(n_spikes):
-                j = spikes[b, q]
-                for p in range(col_ptr[j], col_ptr[j + 1]):
-                    s = col_syn[p]
-                    i = col_pre[p]
-                    _catch_up(b, s, t_rel, w, elig, t_last, phi, conv_elig, elig_pow,
-                              elig_inv_pow, w_min, w_max)
-                    for k in range(n_elig):
-                        r = elig_post_trace[k]
-                        if r >= 0:
-                            elig[b, k, s] += elig_post_gain[k] * traces[b, r, i]
-                        elif r == -1:
-                            elig[b, k, s] += elig_post_gain[k]
+        # 5.-6. pre spikes (pair + deliver) and post spikes (pair)
+        _propagate_spikes(
+            n_spikes, spikes[b], slot, t_rel, n_conv > 0, two_channels, row_ptr, post, delay,
+            plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
+            w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
+            elig_post_gain, input_buffer[b])
 
         # 7. neuron trace increments of this step's spikes.
         for r in range(n_traces):
@@ -347,36 +422,7 @@ def _run_network(
             probe_written[b] += 1
 
 
-@numba.njit(cache=True, parallel=True)
-def run_population(
-    t_start, n_steps,
-    group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
-    net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw,
-    row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, w, elig, t_last,
-    trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
-    elig_post_trace, elig_post_gain, conv_elig, conv_mod, conv_gain, bounds, elig_pow,
-    elig_inv_pow, phi, epoch_start, segment_sign,
-    mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
-    spike_count, spike_times, spike_ids, spike_written, probe_ids, probe_period, probe_times,
-    probe_v, probe_s1, probe_mod, probe_written, spikes,
-):
-    """Advance every network of the population by ``n_steps`` (parallel over networks)."""
-    for b in numba.prange(v.shape[0]):
-        _run_network(
-            b, t_start, n_steps,
-            group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
-            net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw,
-            row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, w, elig, t_last,
-            trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
-            elig_post_trace, elig_post_gain, conv_elig, conv_mod, conv_gain, bounds, elig_pow,
-            elig_inv_pow, phi, epoch_start, segment_sign,
-            mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
-            spike_count, spike_times, spike_ids, spike_written, probe_ids, probe_period,
-            probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
-        )
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def initial_background(net_keys, bg_log1m_p, t, bg_next, bg_draw, neurons):
     """Schedule the next background pulse of ``neurons`` from step ``t`` on, with the next
     draw index (``bg_draw`` starts at -1, so the first schedule uses draw 0)."""

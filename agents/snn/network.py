@@ -29,9 +29,11 @@ population equals, bitwise, a ``population_size=1`` network built with
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Sequence
 
+import numba
 import numpy as np
 
 from agents.snn import kernels
@@ -239,6 +241,26 @@ class NetworkBuilder:
         )
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _for_each_network(n_networks: int, call) -> None:
+    """``call(b)`` for every network, on ``numba.get_num_threads()`` threads at most.
+
+    The kernels release the GIL, so the threads run in parallel; results do not depend on
+    which thread runs which network (see kernels.py)."""
+    threads = min(numba.get_num_threads(), n_networks)
+    if threads <= 1:
+        for b in range(n_networks):
+            call(b)
+        return
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="snn")
+    for future in [pool.submit(call, b) for b in range(n_networks)]:
+        future.result()
+
+
 def _null_rule() -> PlasticityRule:
     """Stand-in used when a network has no plasticity: no conversions, so never touched."""
     from agents.snn.plasticity import EligibilityTrace
@@ -302,13 +324,16 @@ class Network:
         for p in populations:
             params[p.start:p.stop] = pack_parameters(p.model, dt_ms)
             init[p.start:p.stop] = initial_state(p.model)
-        self._nparams = _tile(params, (B, n, N_NEURON_PARAMETERS))
+        # (B, parameter, neuron): the neuron loop reads each parameter contiguously
+        self._nparams = _tile(params.T, (B, N_NEURON_PARAMETERS, n))
         self.v = _tile(init[:, 0], (B, n), fdt)
         self.s1 = _tile(init[:, 1], (B, n), fdt)
         self.s2 = _tile(init[:, 2], (B, n), fdt)
         self._refractory = np.zeros((B, n), dtype=np.int32)
         max_delay = int(synapses.delay.max()) if synapses.n_synapses else 1
-        self._input_buffer = np.zeros((B, max_delay + 1, 2, n), dtype=fdt)
+        # one input channel unless a conductance-based population needs exc / inh apart
+        channels = 2 if any(isinstance(p.model, ConductanceLIF) for p in populations) else 1
+        self._input_buffer = np.zeros((B, max_delay + 1, channels, n), dtype=fdt)
 
         # random inputs
         self._net_keys = np.array(
@@ -326,15 +351,19 @@ class Network:
         plastic_rule = rule if rule is not None else _null_rule()
         self._packed = pack_rule(plastic_rule, names, dt_ms)
         S = synapses.n_synapses
-        self.w = _tile(synapses.initial_weight, (B, S), fdt)
-        synapses.initial_weight = None  # the live copy is self.w; don't hold 8 more bytes/synapse
         n_elig = self._packed.elig_decay.size
-        self.elig = np.zeros((B, n_elig, S), dtype=fdt)
-        self._t_last = np.zeros((B, S), dtype=np.int32)
+        # packed records (w, t_last, c_0, ...), see kernels.py
+        self._syn = np.zeros((B, S, kernels.ELIG_COL + n_elig), dtype=fdt)
+        self._syn[:, :, kernels.W_COL] = synapses.initial_weight
+        synapses.initial_weight = None  # the live copy is in _syn; don't hold 8 more bytes/synapse
         self.traces = np.zeros((B, self._packed.trace_decay.size, n), dtype=fdt)
         n_conv = self._packed.conv_elig.size
         self._conv_gain = _tile(self._packed.conv_gain * dt_ms, (B, n_conv))
-        self._phi = np.zeros((B, n_conv, self._packed.epoch_steps + 1))
+        # epoch table (kernels.py): per epoch step j, a_k^-j for each eligibility trace,
+        # then the running conversion sums Phi_q(j) of this network
+        n_elig_traces = self._packed.elig_decay.size
+        self._epoch_table = np.zeros((B, self._packed.epoch_steps + 1, n_elig_traces + n_conv))
+        self._epoch_table[:, :, :n_elig_traces] = self._packed.elig_inv_pow.T
         self._epoch_start = np.zeros(B, dtype=np.int64)
         self._segment_sign = np.zeros((B, n_conv), dtype=np.int8)
 
@@ -399,33 +428,33 @@ class Network:
             return
         pk = self._packed
         syn = self.synapses
-        kernels.run_population(
+        args = (
             self.t, n_steps,
             self._group_model, self._group_start, self._group_stop, self._nparams, self.v,
             self.s1, self.s2, self._refractory, self._input_buffer,
             self._net_keys, self._source_prob, self._bg_amp, self._bg_log1m_p, self._bg_next,
             self._bg_draw,
             syn.row_ptr, syn.post, syn.delay, syn.plastic_stop, syn.col_ptr, syn.col_syn,
-            syn.col_pre, self.w, self.elig, self._t_last,
+            syn.col_pre, self._syn,
             pk.trace_decay, pk.trace_increment, pk.trace_set_mode, self.traces,
             pk.elig_pre_trace, pk.elig_pre_gain, pk.elig_post_trace, pk.elig_post_gain,
-            pk.conv_elig, pk.conv_mod, self._conv_gain, pk.bounds, pk.elig_pow, pk.elig_inv_pow,
-            self._phi, self._epoch_start, self._segment_sign,
+            pk.conv_elig, pk.conv_mod, self._conv_gain, pk.bounds, pk.elig_pow,
+            self._epoch_table, self._epoch_start, self._segment_sign,
             self._mod_decay, self.modulator_levels, self._mod_pulse, self._mod_period,
             self._mod_phase, rel,
             self.spike_count, self._spike_times, self._spike_ids, self._spike_written,
             self._probe_ids, self._probe_period, self._probe_times, self._probe_v,
             self._probe_s1, self._probe_mod, self._probe_written, self._spike_scratch,
         )
+        _for_each_network(self.population_size, lambda b: kernels.run_network(b, *args))
         self.t += n_steps
 
     def flush(self) -> None:
         """Bring every plastic synapse up to date (conversions through step t-1, clipped)."""
         pk = self._packed
-        kernels.flush_population(
-            self.t, self._epoch_start, self.synapses.row_ptr, self.synapses.plastic_stop,
-            self.w, self.elig, self._t_last, self._phi, pk.conv_elig, pk.elig_pow,
-            pk.elig_inv_pow, pk.bounds)
+        args = (self.t, self._epoch_start, self.synapses.row_ptr, self.synapses.plastic_stop,
+                self._syn, self._epoch_table, pk.conv_elig, pk.elig_pow, pk.bounds)
+        _for_each_network(self.population_size, lambda b: kernels.rebase_network(b, *args))
         self._segment_sign[:] = 0
 
     # ------------------------------------------------------------------ inputs
@@ -475,9 +504,9 @@ class Network:
             if wp.min() < self.rule.w_min or wp.max() > self.rule.w_max:
                 raise ValueError("plastic weights outside the rule's bounds")
         if network is None:
-            self.w[:] = w
+            self._syn[:, :, kernels.W_COL] = w
         else:
-            self.w[self._network(network)] = w
+            self._syn[self._network(network), :, kernels.W_COL] = w
 
     def set_learning_rate_scale(self, scale) -> None:
         """Per-network factor on every conversion gain, shape () or (population_size,)."""
@@ -496,7 +525,7 @@ class Network:
     def weights(self) -> np.ndarray:
         """Copy of the weights, shape ``(population_size, n_synapses)``, flushed first."""
         self.flush()
-        return self.w.copy()
+        return self._syn[:, :, kernels.W_COL].copy()
 
     def eligibility(self) -> np.ndarray:
         """Copy of the eligibility traces ``(population_size, n_elig, n_synapses)`` as of
@@ -505,7 +534,8 @@ class Network:
         # after a flush c holds its value decayed into the NEXT step (pre-increment), so
         # undo one decay step to report c at the end of step t-1.
         decay = self._packed.elig_decay[None, :, None]
-        return (self.elig.astype(np.float64) / decay).astype(self.dtype)
+        elig = np.moveaxis(self._syn[:, :, kernels.ELIG_COL:], 2, 1).astype(np.float64)
+        return (elig / decay).astype(self.dtype)
 
     def synapse_table(self) -> dict[str, np.ndarray]:
         """``pre``, ``post``, ``delay``, ``plastic`` of every synapse, in CSR order."""
@@ -561,7 +591,7 @@ class Network:
                 setattr(self, k, value.item())
 
     _STATE = ("t", "v", "s1", "s2", "_refractory", "_input_buffer", "_bg_next", "_bg_draw",
-              "w", "elig", "_t_last", "traces", "_phi", "_epoch_start", "_segment_sign",
+              "_syn", "traces", "_epoch_table", "_epoch_start", "_segment_sign",
               "modulator_levels", "spike_count", "_source_prob")
 
     def memory_bytes(self) -> dict:
@@ -573,12 +603,10 @@ class Network:
         """
         s = self.synapses
         B = self.population_size
-        per_syn = (s.post.itemsize + s.delay.itemsize + self.w.itemsize
-                   + self.elig.shape[1] * self.elig.itemsize + self._t_last.itemsize)
+        per_syn = s.post.itemsize + s.delay.itemsize + self._syn.shape[2] * self._syn.itemsize
         per_plastic_extra = s.col_syn.itemsize + s.col_pre.itemsize
         pointers = s.row_ptr.nbytes + s.plastic_stop.nbytes + s.col_ptr.nbytes
-        total = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self.w, self.elig,
-                                       self._t_last)) + pointers
+        total = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self._syn)) + pointers
         n_syn = max(s.n_synapses, 1)
         return {
             "total": int(total),

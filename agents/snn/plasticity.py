@@ -263,7 +263,7 @@ def izhikevich2007_dopamine(
 # Largest growth allowed for a^(-j) inside one epoch before a forced flush + rebase; it
 # bounds the cancellation error of Phi(t) - Phi(t0) at about 1e6 * 1e-16 relative.
 MAX_EPOCH_GROWTH = 1e6
-MAX_EPOCH_STEPS = 4096
+MAX_EPOCH_STEPS = 2048  # keeps the epoch table of Workload W's rule at 32 KB (L1)
 
 
 @dataclass

@@ -58,7 +58,7 @@ _SHIFT_11 = np.uint64(11)
 _UNIT = 2.0**-53
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def mix64(z):
     """splitmix64 finaliser of a uint64."""
     z = (z ^ (z >> _SHIFT_30)) * _U_MIX_1
@@ -66,29 +66,29 @@ def mix64(z):
     return z ^ (z >> _SHIFT_31)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def unit_float(z):
     """Top 53 bits of a uint64 as a float64 uniform on [0, 1)."""
     return np.float64(z >> _SHIFT_11) * _UNIT
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def network_key(seed, network):
     return mix64(mix64(np.uint64(seed) + _U_GOLDEN) + (np.uint64(network) + _U_ONE) * _U_GOLDEN)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def source_step_key(key, t):
     """Per-step key of the source stream; hashed with the neuron index for each draw."""
     return mix64((key ^ _U_SOURCE_SALT) + np.uint64(t) * _U_GOLDEN)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def source_uniform(step_key, i):
     return unit_float(mix64(step_key + (np.uint64(i) + _U_ONE) * _U_ODD))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def background_gap(key, i, k, log1m_p):
     """Steps until the next background pulse (>= 1); ``log1m_p = log1p(-p)``."""
     h = mix64((key ^ _U_BACKGROUND_SALT) + (np.uint64(i) + _U_ONE) * _U_GOLDEN)
