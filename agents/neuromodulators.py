@@ -5,7 +5,7 @@ Public API::
     ModulatorKinetics(name, release_delay_ms, rise_tau_ms, decay_tau_ms, tonic_baseline,
                       phasic_gain, drive)           frozen parameters of one modulator
     dopamine(), acetylcholine(), phasic_norepinephrine(), tonic_norepinephrine(),
-    serotonin()                                     presets (defaults documented per preset)
+    serotonin(), priming_state()                    presets (defaults documented per preset)
     default_kinetics() -> dict[name, ModulatorKinetics]
     time_course(kinetics, signal, dt_ms, drive=None) -> concentration   vectorised (..., T)
     Neuromodulator(kinetics, dt_ms).step(signal) -> concentration       stateful, 1 step
@@ -17,9 +17,9 @@ Public API::
         .serotonin_factor(ht) .dopamine_release_scale(da_above_baseline)
         .conversion_factors(levels) -> per-step third factors for the engine
     NeuromodulatorSystem(dt_ms, kinetics, effects, dopamine_third_factor).step(
-        rpe=, reward=, novelty=, uncertainty=, surprise=, serotonin=) -> levels dict;
+        rpe=, reward=, novelty=, uncertainty=, surprise=, serotonin=, priming=) -> levels;
         .conversion_factors() -> {"DA", "ACh", "NE", "5HT"} values for Network.run(release=)
-    Names: DA, ACH, NE, NE_TONIC, SEROTONIN (the engine's modulator names).
+    Names: DA, ACH, NE, NE_TONIC, SEROTONIN, PRIMING (the engine's modulator names).
 
 Concentration model (one definition for the stateful and the vectorised form). A signal
 ``s[n]`` (per step of ``dt_ms``) enters after ``release_delay_ms`` (rounded to steps), is
@@ -66,7 +66,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 __all__ = [
-    "DA", "ACH", "NE", "NE_TONIC", "SEROTONIN",
+    "DA", "ACH", "NE", "NE_TONIC", "SEROTONIN", "PRIMING", "priming_state",
     "ModulatorKinetics", "dopamine", "acetylcholine", "phasic_norepinephrine",
     "tonic_norepinephrine", "serotonin", "default_kinetics", "time_course",
     "Neuromodulator", "UtilityMonitor", "NeuromodulatorEffects", "NeuromodulatorSystem",
@@ -78,6 +78,7 @@ ACH = "ACh"
 NE = "NE"            # phasic norepinephrine
 NE_TONIC = "NE_tonic"
 SEROTONIN = "5HT"
+PRIMING = "priming"  # metaplastic state set by modulation before a pairing
 
 _DRIVES = ("impulse", "level")
 
@@ -203,9 +204,24 @@ def serotonin(**overrides) -> ModulatorKinetics:
                    **overrides)
 
 
+def priming_state(**overrides) -> ModulatorKinetics:
+    """Metaplastic priming state ``P`` set by a modulator pulse BEFORE a pairing.
+
+    Metaplasticity (Abraham & Bear 1996, Trends Neurosci 19:126): prior activity or
+    neuromodulation changes the threshold of later plasticity; e.g. beta-adrenergic
+    activation before a weak tetanus lets it induce lasting LTP (Gelinas & Nguyen 2005,
+    J Neurosci 25:3294). ``P`` jumps by the pulse amount and decays with
+    ``decay_tau_ms`` (default 10 s: a model choice that compresses the tens of minutes of
+    slice priming to the behavioural time scale); the ``priming`` rule lowers its LTP
+    threshold by ``threshold_shift_per_unit x P``. Impulse drive, no rise, tonic 0.
+    """
+    return replace(ModulatorKinetics(PRIMING, 0.0, 0.0, 10_000.0, 0.0, 1.0, "impulse"),
+                   **overrides)
+
+
 def default_kinetics() -> dict[str, ModulatorKinetics]:
     return {k.name: k for k in (dopamine(), acetylcholine(), phasic_norepinephrine(),
-                                tonic_norepinephrine(), serotonin())}
+                                tonic_norepinephrine(), serotonin(), priming_state())}
 
 
 def time_course(kinetics: ModulatorKinetics, signal, dt_ms: float = 1.0,
@@ -486,11 +502,12 @@ class NeuromodulatorSystem:
         self._last_rpe = 0.0
 
     def step(self, *, rpe: float = 0.0, reward: float = 0.0, novelty: float = 0.0,
-             uncertainty: float = 0.0, surprise: float = 0.0, serotonin: float = 0.0) -> dict:
+             uncertainty: float = 0.0, surprise: float = 0.0, serotonin: float = 0.0,
+             priming: float = 0.0) -> dict:
         """Advance every modulator by one step; returns the concentrations by name."""
         for name, value in (("rpe", rpe), ("reward", reward), ("novelty", novelty),
                             ("uncertainty", uncertainty), ("surprise", surprise),
-                            ("serotonin", serotonin)):
+                            ("serotonin", serotonin), ("priming", priming)):
             _require(math.isfinite(value), f"signal {name} must be finite, got {value!r}")
         m = self.modulators
         da_signal = rpe if self.dopamine_signal == "rpe" else reward
@@ -502,6 +519,8 @@ class NeuromodulatorSystem:
         m[NE].step(surprise)
         m[NE_TONIC].step(self.utility.step(reward))
         m[SEROTONIN].step(serotonin)
+        if PRIMING in m:
+            m[PRIMING].step(priming)
         self._last_rpe = float(rpe)
         return self.levels
 

@@ -147,7 +147,12 @@ def run_protocols(
         raise ValueError(f"w_init={w_init!r} outside the rule's bounds [{rule.w_min}, {rule.w_max}]")
     kinetics = dict(default_kinetics() if kinetics is None else kinetics)
     effects = NeuromodulatorEffects() if effects is None else effects
-    names = list(dict.fromkeys(c.modulator for c in rule.conversions))
+    # modulators the engine needs: those converting eligibility and those shifting a
+    # pairing threshold (metaplasticity / priming)
+    names = list(dict.fromkeys(
+        [c.modulator for c in rule.conversions]
+        + [m for m in (getattr(e, "threshold_modulator", None) for e in rule.eligibility_traces)
+           if m]))
     used = set(names) | {p.modulator for s in schedules for p in s}
     for name in used:
         if name not in kinetics:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.neuromodulators import (
-    ACH, DA, NE, NE_TONIC, SEROTONIN, ModulatorKinetics, Neuromodulator,
+    ACH, DA, NE, NE_TONIC, PRIMING, SEROTONIN, ModulatorKinetics, Neuromodulator,
     NeuromodulatorEffects, NeuromodulatorSystem, UtilityMonitor, acetylcholine,
     default_kinetics, dopamine, phasic_norepinephrine, time_course,
 )
@@ -196,4 +196,4 @@ def test_utility_monitor_is_zero_for_steady_reward():
 
 
 def test_default_kinetics_cover_every_named_modulator():
-    assert set(default_kinetics()) == {DA, ACH, NE, NE_TONIC, SEROTONIN}
+    assert set(default_kinetics()) == {DA, ACH, NE, NE_TONIC, SEROTONIN, PRIMING}
