@@ -26,7 +26,7 @@ CASES = {
 
 
 def test_every_registered_rule_has_a_reference_case():
-    assert set(CASES) == set(RULES) == set(rules_reference.REFERENCES)
+    assert set(CASES) == set(RULES) and set(RULES) <= set(rules_reference.REFERENCES)
 
 
 def _random_network(rule, modulator_names, population_size=2, seed=0):

@@ -51,8 +51,8 @@ class RuleParams:
         """Names of the modulators whose level the rule reads (engine modulator names)."""
         rule = self.build()
         names = [c.modulator for c in rule.conversions]
-        names += [m for m in getattr(rule, "threshold_modulators", ()) if m]
-        return tuple(dict.fromkeys(names))
+        names += [getattr(e, "threshold_modulator", None) for e in rule.eligibility_traces]
+        return tuple(dict.fromkeys(n for n in names if n))
 
 
 def widen_window(rule: PlasticityRule, scale: float) -> PlasticityRule:

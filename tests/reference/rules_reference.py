@@ -171,3 +171,20 @@ def simulate(name, params, raster, pre, post, w0, modulators, dt):
     """Final weights of the plastic synapses ``pre -> post`` under rule ``name``."""
     run = _Run(raster, pre, post, w0, (params.w_min, params.w_max), modulators, dt)
     return REFERENCES[name](params, run)
+
+
+def priming(p, run: _Run):
+    """Metaplasticity as modelled: c += max(0, x_pre - (theta_0 - k P(t))); dw/dt = eta DA c."""
+    n = run.raster.shape[1]
+    a_s, a_c = _a(p.stdp_tau_ms, run.dt), _a(p.eligibility_tau_ms, run.dt)
+    x_pre, c = np.zeros(n), np.zeros(run.w.size)
+    for t, pre_spk, post_spk, spk in run.steps():
+        x_pre *= a_s
+        theta = p.ltp_threshold - p.threshold_shift_per_unit * run.mod[p.priming][t]
+        c = a_c * c + post_spk * np.maximum(0.0, x_pre[run.pre] - theta)
+        x_pre += p.amplitude * spk
+        run.apply(p.learning_rate * run.mod[p.dopamine][t] * c)
+    return run.w
+
+
+REFERENCES["priming"] = priming
