@@ -176,6 +176,37 @@ def switches():
           f"T at tonic NE 1.0: {t_on:.2f} on vs {t_off:.2f} off")
 
 
+def priming(curves):
+    """Metaplasticity: a weak pairing potentiates only after priming; decays with delay."""
+    from agents.rules import RULES
+
+    if "priming" not in RULES:
+        print("SKIP  metaplasticity: the engine has no pairing thresholds yet")
+        return
+    rule = get_rule("priming")
+    kin = da_kinetics()
+    tau = kin["priming"].decay_tau_ms
+    weak = PairingProtocol(offset_ms=10.0)
+    strong = PairingProtocol(offset_ms=5.0, n_pairings=3, rate_hz=100.0)
+    da = ModulatorPulse("DA", 500.0, 0.5)
+    delays = np.array([500, 2000, 4000, 5500, 8000, 10_500, 12_000, 16_000, 20_000, 30_000],
+                      dtype=float)
+    dw = run_protocols(rule, weak, [[da]] + [[ModulatorPulse("priming", -d), da]
+                                            for d in delays], kinetics=kin).dw
+    alone, primed = dw[0], dw[1:]
+    dw_strong = run_protocols(rule, strong, [[da]], kinetics=kin).dw[0]
+    check("metaplasticity: weak pairing alone leaves w unchanged, primed 0.5 s before -> LTP",
+          alone == 0.0 and primed[0] > 0.01,
+          f"dw alone {alone:+.4f}, primed {primed[0]:+.4f}; strong pairing alone {dw_strong:+.4f}")
+    i0, i1, i2 = 0, 3, 5  # delays 0.5 s, 5.5 s, 10.5 s: 0, tau/2, tau after the first
+    ratio = (primed[i0] - primed[i1]) / (primed[i1] - primed[i2])
+    check("metaplasticity: priming decays with delay along tau_prime = 10 s",
+          abs(ratio / math.exp(0.5) - 1) < 1e-3 and primed[-1] == 0.0,
+          f"(dw(0.5 s) - dw(5.5 s)) / (dw(5.5 s) - dw(10.5 s)) = {ratio:.4f} vs e^(1/2) = "
+          f"{math.exp(0.5):.4f}; dw(30 s) = {primed[-1]:+.4f}")
+    curves["priming"] = (delays, primed)
+
+
 def sign_table() -> dict:
     """Relative dw for 20 pairings at 1 Hz (+-10 / 20 ms) per rule x modulator schedule."""
     rules = {
@@ -215,8 +246,10 @@ def main(argv=None) -> int:
     he(curves)
     mstdp_et()
     switches()
+    priming(curves)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    n_panels = 4 if "priming" in curves else 3
+    fig, axes = plt.subplots(1, n_panels, figsize=(4.4 * n_panels, 3.6))
     plot_timing_curve(*curves["exponential"], ax=axes[0], label="exponential (Izhikevich)")
     plot_timing_curve(*curves["yagishita"], ax=axes[0], label="Yagishita preset")
     axes[0].axvspan(0.3, 2.0, color="gold", alpha=0.2, lw=0)
@@ -229,6 +262,12 @@ def main(argv=None) -> int:
                       normalise=False)
     axes[2].set_ylabel("dw / w")
     axes[2].set_title("He: 20 pairings at 1 Hz, +-10 ms, then 5 s bath", fontsize=9)
+    if "priming" in curves:
+        d, dw = curves["priming"]
+        plot_timing_curve(-d, dw, ax=axes[3], label="weak pairing, DA at +0.5 s",
+                          normalise=False)
+        axes[3].set_xlabel("priming pulse time relative to the pairing (s)")
+        axes[3].set_title("Priming: threshold shift decays (tau_prime 10 s)", fontsize=9)
     fig.tight_layout()
     fig.savefig(out / "plasticity_timing_curves.png", dpi=120)
     plt.close(fig)
