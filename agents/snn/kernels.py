@@ -60,26 +60,39 @@ T_COL = 1
 ELIG_COL = 2
 
 
+# Unsigned indices in the hot loops: numba adds negative-index wraparound code to every
+# array access with a signed index and skips it for unsigned ones (about 20 % of the
+# synapse loop, measured). Mixing uint64 with int64 would give float64 in numba, so every
+# index expression below is built from U(...) values only.
+U = np.uint64
+U_W = U(W_COL)
+U_T = U(T_COL)
+U_ELIG = U(ELIG_COL)
+
+
 @numba.njit(cache=True, inline="always", _nrt=False)
 def _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max):
-    """Bring plastic synapse ``s`` (records ``syn`` and epoch ``table`` of ONE network) up
-    to epoch-relative step ``t_rel``: apply the conversions owed for the steps since its
-    last update, decay its eligibilities, clip the weight. A second call in the same step
-    is a no-op."""
-    j0 = np.int64(syn[s, T_COL])
+    """Bring plastic synapse ``s`` (uint64; records ``syn`` and epoch ``table`` of ONE
+    network) up to epoch-relative step ``t_rel``: apply the conversions owed for the steps
+    since its last update, decay its eligibilities, clip the weight. A second call in the
+    same step is a no-op."""
+    j0 = np.int64(syn[s, U_T])
     if j0 == t_rel:
         return
-    n_elig = syn.shape[1] - ELIG_COL
+    row0 = U(j0)
+    row_now = U(t_rel)
+    n_elig = U(syn.shape[1]) - U_ELIG
     dw = 0.0
-    for q in range(conv_elig.shape[0]):
-        k = conv_elig[q]
-        dw += syn[s, ELIG_COL + k] * table[j0, k] * (table[t_rel, n_elig + q] - table[j0, n_elig + q])
+    for q in range(U(conv_elig.shape[0])):
+        k = U(conv_elig[q])
+        dw += syn[s, U_ELIG + k] * table[row0, k] * (table[row_now, n_elig + q]
+                                                      - table[row0, n_elig + q])
     for k in range(n_elig):
-        syn[s, ELIG_COL + k] = syn[s, ELIG_COL + k] * (table[j0, k] * elig_pow[k, t_rel])
+        syn[s, U_ELIG + k] = syn[s, U_ELIG + k] * (table[row0, k] * elig_pow[k, row_now])
     # branch-free clip: whether a bound binds is unpredictable once weights saturate, and
     # mispredicted branches cost about a quarter of Workload W's time (measured)
-    syn[s, W_COL] = min(max(syn[s, W_COL] + dw, w_min), w_max)
-    syn[s, T_COL] = t_rel
+    syn[s, U_W] = min(max(syn[s, U_W] + dw, w_min), w_max)
+    syn[s, U_T] = t_rel
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -91,9 +104,9 @@ def rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_el
     syn_b = syn[b]
     table_b = table[b]
     for i in range(plastic_stop.shape[0]):
-        for s in range(row_ptr[i], plastic_stop[i]):
+        for s in range(U(row_ptr[i]), U(plastic_stop[i])):
             _catch_up(s, t_rel, syn_b, table_b, conv_elig, elig_pow, bounds[0], bounds[1])
-            syn_b[s, T_COL] = 0.0
+            syn_b[s, U_T] = 0.0
     n_elig = syn.shape[2] - ELIG_COL
     for q in range(conv_elig.shape[0]):
         table_b[0, n_elig + q] = 0.0
@@ -152,7 +165,7 @@ def _izhikevich_step(start, stop, t, key, params, v, u, inputs, bg_amp, bg_log1m
     dt_ms = params[5]
     two_channels = inputs.shape[0] == 2
     half_steps = params[6, start] != 0.0  # the scheme is a property of the population's model
-    for i in range(start, stop):
+    for i in range(U(start), U(stop)):
         current = np.float64(inputs[0, i])
         inputs[0, i] = 0.0
         if two_channels:
@@ -240,6 +253,18 @@ def _conductance_lif_step(start, stop, t, key, params, v, g_exc_state, g_inh_sta
 
 
 @numba.njit(cache=True, _nrt=False)
+def _decay_traces(traces, trace_decay):
+    """x <- a x for every neuron trace of one network (a small function so that the loop
+    over neurons is vectorised; inside the step loop it was not)."""
+    for r in range(traces.shape[0]):
+        a = trace_decay[r]
+        if a != 1.0:
+            x = traces[r]
+            for i in range(x.shape[0]):
+                x[i] = x[i] * a
+
+
+@numba.njit(cache=True, _nrt=False)
 def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_ptr, post,
                       delay, plastic_stop, col_ptr, col_syn, col_pre, syn, table, conv_elig,
                       elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
@@ -248,44 +273,45 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
 
     A separate, small function on purpose: inside the big step loop LLVM kept reloading
     array shapes and strides, and the synapse loop cost about 4x more (measured)."""
-    n_slots = input_buffer.shape[0]
-    n_elig = syn.shape[1] - ELIG_COL
+    n_slots = U(input_buffer.shape[0])
+    n_elig = U(syn.shape[1]) - U_ELIG
+    slot_now = U(slot)
     # 5. presynaptic spikes: update + pair outgoing plastic synapses, deliver weights.
-    for q in range(n_spikes):
-        i = spikes[q]
-        plastic_end = plastic_stop[i] if plastic else row_ptr[i]
-        for s in range(row_ptr[i], row_ptr[i + 1]):
-            j = post[s]
+    for q in range(U(n_spikes)):
+        i = U(spikes[q])
+        plastic_end = U(plastic_stop[i]) if plastic else U(row_ptr[i])
+        for s in range(U(row_ptr[i]), U(row_ptr[i + U(1)])):
+            j = U(post[s])
             if s < plastic_end:
                 _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_pre_trace[k]
                     if r >= 0:
-                        syn[s, ELIG_COL + k] += elig_pre_gain[k] * traces[r, j]
+                        syn[s, U_ELIG + k] += elig_pre_gain[k] * traces[U(r), j]
                     elif r == -1:
-                        syn[s, ELIG_COL + k] += elig_pre_gain[k]
-            weight = syn[s, W_COL]
-            target = slot + delay[s]
+                        syn[s, U_ELIG + k] += elig_pre_gain[k]
+            weight = syn[s, U_W]
+            target = slot_now + U(delay[s])
             if target >= n_slots:
                 target -= n_slots
             if two_channels and weight < 0.0:
-                input_buffer[target, 1, j] += weight
+                input_buffer[target, U(1), j] += weight
             else:
-                input_buffer[target, 0, j] += weight
+                input_buffer[target, U(0), j] += weight
     # 6. postsynaptic spikes: update + pair incoming plastic synapses.
     if plastic:
-        for q in range(n_spikes):
-            j = spikes[q]
-            for p in range(col_ptr[j], col_ptr[j + 1]):
-                s = col_syn[p]
-                i = col_pre[p]
+        for q in range(U(n_spikes)):
+            j = U(spikes[q])
+            for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
+                s = U(col_syn[p])
+                i = U(col_pre[p])
                 _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_post_trace[k]
                     if r >= 0:
-                        syn[s, ELIG_COL + k] += elig_post_gain[k] * traces[r, i]
+                        syn[s, U_ELIG + k] += elig_post_gain[k] * traces[U(r), i]
                     elif r == -1:
-                        syn[s, ELIG_COL + k] += elig_post_gain[k]
+                        syn[s, U_ELIG + k] += elig_post_gain[k]
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -390,11 +416,7 @@ def run_network(
                                                  bg_draw[b], spikes[b], n_spikes)
 
         # 4. neuron traces decay (before this step's pairings read them).
-        for r in range(n_traces):
-            a = trace_decay[r]
-            if a != 1.0:
-                for i in range(n):
-                    traces[b, r, i] = traces[b, r, i] * a
+        _decay_traces(traces[b], trace_decay)
 
         # 5.-6. pre spikes (pair + deliver) and post spikes (pair)
         _propagate_spikes(
