@@ -49,7 +49,7 @@ from gymnasium import spaces
 
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.hyperparams import load_hyperparams
-from neuromod_gym.signals import NOVELTY, SIGNAL_KEYS, SURPRISE
+from neuromod_gym.signals import NOVELTY, SURPRISE, UNCERTAINTY
 
 __all__ = [
     "ARCHITECTURES",
@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 ARCHITECTURES = ("actor_critic", "action_value", "rstdp")
-ENCODERS = ("fourier", "gaussian", "onehot", "scaled")
+ENCODERS = ("fourier", "gaussian", "onehot", "scaled", "constant")
 
 
 # ----------------------------------------------------------------------------- features
@@ -78,6 +78,8 @@ class FeatureEncoder:
       centres evenly over [0, 1], width = spacing (population coding).
     * ``"onehot"``: Discrete observations, one feature per state.
     * ``"scaled"``: the observation scaled to [0, 1] plus a constant 1 feature.
+    * ``"constant"``: one feature that is always 1 (a context-free learner: the
+      observation is read and ignored, e.g. a bandit learned by action values alone).
     """
 
     def __init__(self, observation_space: gym.Space, kind: str, fourier_order: int = 2,
@@ -98,6 +100,9 @@ class FeatureEncoder:
                              f"{type(observation_space).__name__}")
         if kind == "onehot":
             raise ValueError("encoder='onehot' needs a Discrete observation space")
+        if kind == "constant":
+            self.n_features = 1
+            return
         d = int(np.prod(observation_space.shape))
         lo = np.asarray(observation_space.low, dtype=np.float64).reshape(-1)
         hi = np.asarray(observation_space.high, dtype=np.float64).reshape(-1)
@@ -133,6 +138,8 @@ class FeatureEncoder:
             out = np.zeros((idx.size, self.discrete_n))
             out[np.arange(idx.size), idx] = 1.0
             return out
+        if self.kind == "constant":
+            return np.ones((len(observations), 1))
         x = np.asarray(observations, dtype=np.float64).reshape(len(observations), -1)
         x = np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
         if self.kind == "fourier":
@@ -177,15 +184,15 @@ class AgentParams:
     reward_baseline_rate: float = 0.01    #: rstdp: running-average rate of the reward baseline, per step
     w_init_max: float = 0.0               #: initial weights uniform in [w_init_min, w_init_max]
     w_init_min: float = 0.0
-    w_bound: float = 10.0                 #: weights are clipped to [-w_bound, w_bound]
+    w_min: float = -10.0                  #: weight bounds (hard clip; see soft_bounds)
+    w_max: float = 10.0
+    soft_bounds: bool = False             #: scale potentiation by (w_max - w) and depression by (w - w_min), relative to the range (multiplicative bounds: keeps weight distributions from drifting apart)
     dopamine: str = "td"                  #: "td" (the architecture's error), "shuffled" (negative control: errors permuted in time) or "off" (no plasticity)
-    norepinephrine: bool = False          #: phasic NE from info["surprise"] raises the learning rate
-    ne_gain: float = 4.0                  #: learning-rate gain per unit of relative surprise excess
-    ne_max_gain: float = 6.0              #: cap of the learning-rate multiplier
-    ne_fast_rate: float = 0.2             #: running-average rates (per step) of surprise, fast / slow
-    ne_slow_rate: float = 0.01
-    acetylcholine: bool = False           #: ACh from info["novelty"] raises plasticity of new inputs
-    ach_gain: float = 1.0                 #: learning-rate multiplier = 1 + ach_gain * novelty
+    norepinephrine: bool = False          #: phasic NE (unexpected surprise) raises the learning rate
+    ne_gain: float = 2.0                  #: NE learning-rate gain per unit of NE level (saturating)
+    tonic_norepinephrine: bool = False    #: tonic NE (utility drop) raises the action temperature
+    acetylcholine: bool = False           #: ACh (novelty, uncertainty) raises the learning rate
+    ach_gain: float = 1.0                 #: ACh learning-rate gain per unit of ACh level (saturating)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -198,12 +205,12 @@ class AgentParams:
             raise ValueError(f"trace_lambda must lie in [0, 1], got {self.trace_lambda}")
         if self.dopamine not in ("td", "shuffled", "off"):
             raise ValueError(f"dopamine must be 'td', 'shuffled' or 'off', got {self.dopamine!r}")
-        for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "w_bound", "ne_gain",
-                     "ach_gain", "ne_fast_rate", "ne_slow_rate"):
+        for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "ne_gain", "ach_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.w_init_min > self.w_init_max:
-            raise ValueError("w_init_min must not exceed w_init_max")
+        if not self.w_min <= self.w_init_min <= self.w_init_max <= self.w_max:
+            raise ValueError("need w_min <= w_init_min <= w_init_max <= w_max, got "
+                             f"{self.w_min}, {self.w_init_min}, {self.w_init_max}, {self.w_max}")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "AgentParams":
@@ -222,62 +229,71 @@ class AgentParams:
 
 # ----------------------------------------------------------------------------- modulators
 class Neuromodulation:
-    """The agent's neuromodulator state: the seam for :mod:`agents.neuromodulators`.
+    """The agent's DA / ACh / NE, run by :class:`agents.neuromodulators.NeuromodulatorSystem`.
 
-    Until issue 4's concentrations land, the agent uses these rate-level effects, each
-    switchable for ablations:
+    Once per env step (``dt_ms`` = the task's ms per step) the system is stepped with the
+    agent's own signals, and the agent reads three effects, each switchable for ablations:
 
-    * DA (``dopamine``): the signed third factor, computed by the architecture (TD error
-      or reward minus baseline); ``"shuffled"`` replays the agent's own errors in a random
-      order (negative control), ``"off"`` removes plasticity.
-    * NE (``norepinephrine``), phasic: a fast and a slow running average of
-      ``info["surprise"]``; the learning rate is multiplied by
-      ``1 + ne_gain * max(0, fast / slow - 1)`` (capped at ``ne_max_gain``): values are
-      stale after an unsignalled change, so learning speeds up (Yu & Dayan 2005;
-      Behrens et al. 2007).
-    * ACh (``acetylcholine``): ``1 + ach_gain * info["novelty"]`` on the learning rate
-      (encoding mode for new inputs; Hasselmo).
+    * DA (``dopamine``): the third factor is the signed reward prediction error computed by
+      the architecture (``dopamine_third_factor="signed_rpe"``: a concentration floored at 0
+      could not express negative errors). ``"shuffled"`` delivers a random earlier error of
+      the agent instead (same distribution, no timing: negative control); ``"off"``
+      removes plasticity.
+    * NE (``norepinephrine``): phasic NE is driven by the *unexpected* part of the task's
+      surprise, ``max(0, info["surprise"] - info["uncertainty"])`` (the observer's
+      expected surprise is its uncertainty; Yu & Dayan 2005), and raises the learning rate
+      (``NeuromodulatorEffects.learning_rate_scale``: values are stale after a change;
+      Behrens et al. 2007). Tonic NE (``tonic_norepinephrine``), driven by a drop of
+      recent utility, raises the action temperature (Aston-Jones & Cohen 2005).
+    * ACh (``acetylcholine``): driven by ``info["novelty"]`` and ``info["uncertainty"]``,
+      raises the learning rate of the step (encoding mode).
     """
 
-    def __init__(self, params: AgentParams, rng: np.random.Generator):
+    def __init__(self, params: AgentParams, rng: np.random.Generator, dt_ms: float):
+        from agents.neuromodulators import NeuromodulatorEffects, NeuromodulatorSystem
+
         self.params = params
         self.rng = rng
-        self.surprise_fast = 0.0
-        self.surprise_slow = 0.0
-        self.n_updates = 0
+        self.dt_ms = float(dt_ms)
+        self.effects = NeuromodulatorEffects(
+            ach_input_gain=False, ach_cue_discount=False, ach_plasticity=params.acetylcholine,
+            ach_learning_rate_per_unit=params.ach_gain,
+            ne_learning_rate=params.norepinephrine, ne_learning_rate_per_unit=params.ne_gain,
+            ne_window=False, tonic_ne_temperature=params.tonic_norepinephrine,
+            serotonin_conversion=False, dopamine_autoinhibition=False)
+        self.system = NeuromodulatorSystem(dt_ms=self.dt_ms, effects=self.effects,
+                                           dopamine_third_factor="signed_rpe")
         self._shuffle_buffer: list[float] = []
 
-    def learning_rate_gain(self, info: dict) -> float:
-        p = self.params
-        gain = 1.0
-        if p.norepinephrine:
-            s = float(info.get(SURPRISE, 0.0))
-            self.surprise_fast += p.ne_fast_rate * (s - self.surprise_fast)
-            self.surprise_slow += p.ne_slow_rate * (s - self.surprise_slow)
-            excess = max(0.0, self.surprise_fast / max(self.surprise_slow, 1e-6) - 1.0)
-            gain *= min(1.0 + p.ne_gain * excess, p.ne_max_gain)
-        if p.acetylcholine:
-            gain *= 1.0 + p.ach_gain * float(info.get(NOVELTY, 0.0))
-        return gain
+    def step(self, error: float, reward: float, info: dict) -> tuple[float, float]:
+        """Step the modulators with this env step's signals; -> (DA factor, lr gain)."""
+        from agents.neuromodulators import ACH, NE
 
-    def dopamine(self, error: float) -> float:
-        """The signed third factor delivered for the agent's own error ``error``."""
+        surprise = float(info.get(SURPRISE, 0.0))
+        uncertainty = float(info.get(UNCERTAINTY, 0.0))
+        self.system.step(rpe=error, reward=reward, novelty=float(info.get(NOVELTY, 0.0)),
+                         uncertainty=uncertainty, surprise=max(0.0, surprise - uncertainty))
+        above = self.system.above_baseline()
+        gain = float(self.effects.learning_rate_scale(ach=above[ACH], ne=above[NE]))
+        return self._dopamine(self.system.dopamine_factor()), gain
+
+    def temperature(self) -> float:
+        """Action-selection temperature multiplier (tonic NE; 1 when switched off)."""
+        return self.system.action_temperature(1.0)
+
+    def _dopamine(self, error: float) -> float:
         mode = self.params.dopamine
         if mode == "off":
             return 0.0
         if mode == "shuffled":
-            # Deliver a random earlier error instead: same distribution, no timing.
             self._shuffle_buffer.append(error)
             if len(self._shuffle_buffer) > 1000:
                 self._shuffle_buffer.pop(0)
             return float(self._shuffle_buffer[self.rng.integers(len(self._shuffle_buffer))])
         return error
 
-    def state(self) -> np.ndarray:
-        return np.array([self.surprise_fast, self.surprise_slow])
-
-    def load_state(self, values: np.ndarray) -> None:
-        self.surprise_fast, self.surprise_slow = (float(v) for v in values)
+    def reset(self) -> None:
+        self.system.reset()
 
 
 # ----------------------------------------------------------------------------- spaces
@@ -377,7 +393,8 @@ class ThreeFactorAgent:
 
     def __init__(self, env, architecture: str | None = None, rule: str | None = None,
                  seed: int = 0, verbose: int = 0, *, _spaces: tuple | None = None,
-                 _env_id: str | None = None, **params: Any):
+                 _env_id: str | None = None, task_dt_ms: float | None = None,
+                 **params: Any):
         if _spaces is None:
             self.env = prepare_env(env)
             observation_space, action_space = self.env.observation_space, self.env.action_space
@@ -421,7 +438,10 @@ class ThreeFactorAgent:
         self.has_critic = self.architecture == "actor_critic"
         self.n_groups = self.n_actions + (1 if self.has_critic else 0)
         self._rng = np.random.default_rng([self.seed, 1])
-        self.modulation = Neuromodulation(self.params, np.random.default_rng([self.seed, 2]))
+        self.task_dt_ms = _task_dt_ms(self.env) if self.env is not None else float(
+            task_dt_ms or 20.0)
+        self.modulation = Neuromodulation(self.params, np.random.default_rng([self.seed, 2]),
+                                          self.task_dt_ms)
         self.num_timesteps = 0
         self.episode_returns: list[float] = []
         self.episode_lengths: list[int] = []
@@ -473,9 +493,7 @@ class ThreeFactorAgent:
         else:
             value, q = 0.0, None
             logits = p.logit_scale * readout
-        z = logits - logits.max()
-        e = np.exp(z)
-        return value, q, e / e.sum()
+        return value, q, _softmax(logits)
 
     def _action_readout(self, readout: np.ndarray) -> np.ndarray:
         return readout[1:] if self.has_critic else readout
@@ -508,6 +526,17 @@ class ThreeFactorAgent:
             lr[self.unit_group == 0] = self.params.critic_lr
         return lr
 
+    def _apply(self, dw: np.ndarray) -> None:
+        """Add the weight change ``dw`` within the bounds (soft or hard)."""
+        p = self.params
+        if p.soft_bounds:
+            span = p.w_max - p.w_min
+            dw = np.where(dw > 0, dw * (p.w_max - self.weights), dw * (self.weights - p.w_min))
+            dw /= span
+        self.weights += dw
+        np.clip(self.weights, p.w_min, p.w_max, out=self.weights)
+        self._push_weights()
+
     def learn(self, total_timesteps: int, callback: Callable | None = None,
               progress_bar: bool = False) -> "ThreeFactorAgent":
         """Train for ``total_timesteps`` env steps on the agent's env.
@@ -537,7 +566,11 @@ class ThreeFactorAgent:
         episode_return, episode_length = 0.0, 0
         continue_training = True
         for _ in range(int(total_timesteps)):
-            step.action = int(self._rng.choice(self.n_actions, p=step.probabilities))
+            probabilities = step.probabilities
+            if p.tonic_norepinephrine:  # tonic NE: a hotter softmax while utility is low
+                probabilities = _softmax(np.log(probabilities + 1e-300)
+                                         / self.modulation.temperature())
+            step.action = int(self._rng.choice(self.n_actions, p=probabilities))
             trace *= decay
             trace += self._unit_factor(step)[:, None] * step.eligibility
             next_obs, reward, terminated, truncated, info = env.step(step.action)
@@ -561,14 +594,9 @@ class ThreeFactorAgent:
                 error = r + p.gamma * next_value - float(step.values[step.action])
             else:
                 error = r + p.gamma * next_value - step.value
-            signal = self.modulation.dopamine(error)
-            if signal != 0.0:
-                gain = self.modulation.learning_rate_gain(info) * signal
-                self.weights += (gain * lr_unit)[:, None] * trace
-                np.clip(self.weights, -p.w_bound, p.w_bound, out=self.weights)
-                self._push_weights()
-            elif p.norepinephrine:
-                self.modulation.learning_rate_gain(info)
+            dopamine, gain = self.modulation.step(error, float(reward), info)
+            if dopamine != 0.0:
+                self._apply(gain * dopamine * lr_unit[:, None] * trace)
             if bar is not None:
                 bar.update(1)
             if sb3_callback is not None:
@@ -682,9 +710,9 @@ class ThreeFactorAgent:
             "action_space": _space_to_json(self.action_space),
             "num_timesteps": self.num_timesteps,
             "reward_baseline": self.reward_baseline,
+            "task_dt_ms": self.task_dt_ms,
         }
-        arrays = {"weights": self.weights, "modulation": self.modulation.state(),
-                  **self._extra_state()}
+        arrays = {"weights": self.weights, **self._extra_state()}
         return save_checkpoint(path, arrays, meta)
 
     @classmethod
@@ -696,7 +724,8 @@ class ThreeFactorAgent:
             act_space = _space_from_json(meta["action_space"])
             agent = cls(None, architecture=meta["architecture"], rule=meta["rule"],
                         seed=int(meta["seed"]), _spaces=(obs_space, act_space),
-                        _env_id=meta["env_id"], **meta["params"])
+                        _env_id=meta["env_id"], task_dt_ms=meta.get("task_dt_ms"),
+                        **meta["params"])
         except (KeyError, TypeError) as error:
             raise ValueError(f"{path}: checkpoint metadata incomplete ({error!r})") from None
         if env is not None:
@@ -707,12 +736,27 @@ class ThreeFactorAgent:
                              f"{None if w is None else w.shape}, expected {agent.weights.shape}")
         agent.weights[...] = w
         agent._push_weights()
-        if "modulation" in arrays:
-            agent.modulation.load_state(arrays["modulation"])
         agent._load_extra_state(arrays)
         agent.num_timesteps = int(meta.get("num_timesteps", 0))
         agent.reward_baseline = float(meta.get("reward_baseline", 0.0))
         return agent
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+def _task_dt_ms(env) -> float:
+    """ms of task time per env step: a wrapper's (NeuromodulatorSignals) or the task's own
+    ``dt_ms``; 20 ms when neither declares one."""
+    inner = env
+    while isinstance(inner, gym.Wrapper):
+        if "dt_ms" in vars(inner):
+            return float(vars(inner)["dt_ms"])
+        inner = inner.env
+    dt = getattr(env.unwrapped, "dt_ms", None)
+    return float(dt) if dt is not None else 20.0
 
 
 def _adapt_callback(callback, agent):

@@ -47,6 +47,7 @@ class SpikingParams(AgentParams):
     n_critic: int = 40                 #: critic neurons (actor_critic)
     n_per_action: int = 20             #: neurons per action group
     max_input_rate_hz: float = 200.0   #: input rate at feature value 1, Hz
+    input_copies: int = 1              #: independent Poisson input neurons per feature
     tau_m_ms: float = 20.0             #: LIF membrane time constant, ms
     tau_syn_ms: float = 5.0            #: synaptic current time constant, ms
     refractory_ms: float = 2.0         #: LIF refractory period, ms
@@ -65,8 +66,8 @@ class SpikingParams(AgentParams):
         if abs(self.step_ms / self.dt_ms - round(self.step_ms / self.dt_ms)) > 1e-9:
             raise ValueError(f"step_ms ({self.step_ms}) must be a whole number of dt_ms "
                              f"({self.dt_ms})")
-        if self.n_critic < 1 or self.n_per_action < 1:
-            raise ValueError("n_critic and n_per_action must be >= 1")
+        if self.n_critic < 1 or self.n_per_action < 1 or self.input_copies < 1:
+            raise ValueError("n_critic, n_per_action and input_copies must be >= 1")
         if not 0 <= self.max_input_rate_hz * self.dt_ms / 1000.0 <= 1:
             raise ValueError("max_input_rate_hz * dt_ms must be a probability per step (<= 1)")
         if not 0 <= self.background_hz * self.dt_ms / 1000.0 <= 1:
@@ -191,8 +192,9 @@ class SpikingAgent(ThreeFactorAgent):
         self.unit_group = np.repeat(np.arange(self.n_groups), sizes)
         self._group_sizes = np.array(sizes, dtype=np.float64)
         n_out = self.unit_group.size
-        self.weights = rng.uniform(p.w_init_min, p.w_init_max, (n_out, self.n_inputs))
-        self._learner = _SpikingNetwork(p, self.n_inputs, n_out, self.seed, 0, 1)
+        n_in = self.n_inputs * p.input_copies
+        self.weights = rng.uniform(p.w_init_min, p.w_init_max, (n_out, n_in))
+        self._learner = _SpikingNetwork(p, n_in, n_out, self.seed, 0, 1)
         self._learner.set_weights(self.weights)
         self._inference: _SpikingNetwork | None = None
 
@@ -203,6 +205,7 @@ class SpikingAgent(ThreeFactorAgent):
         return sums / (self._group_sizes * self.params.step_ms)
 
     def _learner_forward(self, features):
+        features = np.repeat(features, self.params.input_copies)
         counts, elig = self._learner.window(features[None], eligibility=True)
         return self._readout(counts)[0], elig[0]
 
@@ -216,10 +219,11 @@ class SpikingAgent(ThreeFactorAgent):
         n = len(features)
         if full_reset or self._inference is None or self._inference.B != n:
             # Inference copies use network indices 1.. so their noise differs from training's.
-            self._inference = _SpikingNetwork(self.params, self.n_inputs, self.unit_group.size,
-                                              self.seed, 1, n)
+            self._inference = _SpikingNetwork(self.params, self.weights.shape[1],
+                                              self.unit_group.size, self.seed, 1, n)
         else:
             self._inference.reset(episode_start)
         self._inference.set_weights(self.weights)
+        features = np.repeat(features, self.params.input_copies, axis=1)
         counts, _ = self._inference.window(features, eligibility=False)
         return self._readout(counts)
