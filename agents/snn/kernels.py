@@ -65,6 +65,7 @@ ELIG_COL = 2
 # synapse loop, measured). Mixing uint64 with int64 would give float64 in numba, so every
 # index expression below is built from U(...) values only.
 U = np.uint64
+EVENT_BLOCK = 32
 U_W = U(W_COL)
 U_T = U(T_COL)
 U_ELIG = U(ELIG_COL)
@@ -187,14 +188,24 @@ def _izhikevich_step(start, stop, t, key, params, v, u, inputs, bg_amp, bg_log1m
     v_peak = params[4]
     c_reset = params[2]
     d_jump = params[3]
-    for i in range(start, stop):
-        if bg_next[i] == t:
-            _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
-        if v[i] >= v_peak[i]:
-            v[i] = c_reset[i]
-            u[i] += d_jump[i]
-            spikes[n_spikes] = i
-            n_spikes += 1
+    # events are rare (a few per step among all neurons): test blocks of EVENT_BLOCK neurons
+    # with a vectorised OR first and only walk the blocks that contain one
+    block_start = start
+    while block_start < stop:
+        block_stop = min(block_start + EVENT_BLOCK, stop)
+        event = False
+        for i in range(U(block_start), U(block_stop)):
+            event |= (v[i] >= v_peak[i]) | (bg_next[i] == t)
+        if event:
+            for i in range(U(block_start), U(block_stop)):
+                if bg_next[i] == t:
+                    _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
+                if v[i] >= v_peak[i]:
+                    v[i] = c_reset[i]
+                    u[i] += d_jump[i]
+                    spikes[n_spikes] = i
+                    n_spikes += 1
+        block_start = block_stop
     return n_spikes
 
 
