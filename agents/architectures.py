@@ -313,8 +313,9 @@ def _space_from_json(d: dict) -> gym.Space:
         return spaces.Discrete(int(d["n"]), start=int(d.get("start", 0)))
     if d.get("type") == "Box":
         shape = tuple(d["shape"])
-        return spaces.Box(np.array(d["low"]).reshape(shape), np.array(d["high"]).reshape(shape),
-                          shape=shape, dtype=np.dtype(d["dtype"]))
+        dtype = np.dtype(d["dtype"])
+        return spaces.Box(np.array(d["low"], dtype=dtype).reshape(shape),
+                          np.array(d["high"], dtype=dtype).reshape(shape), shape=shape, dtype=dtype)
     raise ValueError(f"checkpoint: unsupported space description {d!r}")
 
 
@@ -448,6 +449,7 @@ class ThreeFactorAgent:
         self.reward_baseline = 0.0
         self._build_substrate(np.random.default_rng([self.seed, 0]))
         self._predict_envs = 0
+        self._episode: tuple | None = None  # (step, trace, return, length) between learn calls
 
     # ------------------------------------------------------------------ substrate hooks
     unit_group: np.ndarray   # (n_out,) group index of each output unit
@@ -558,12 +560,12 @@ class ThreeFactorAgent:
             from tqdm.auto import tqdm
             bar = tqdm(total=int(total_timesteps), unit="step")
         env = self.env
-        first_seed = self.seed if self.num_timesteps == 0 else None
-        obs, info = env.reset(seed=first_seed)
-        self._learner_reset()
-        step = self._observe(obs)
-        trace = np.zeros_like(self.weights)
-        episode_return, episode_length = 0.0, 0
+        if self._episode is None:  # else: continue the episode the last call left running
+            first_seed = self.seed if self.num_timesteps == 0 else None
+            obs, info = env.reset(seed=first_seed)
+            self._learner_reset()
+            self._episode = (self._observe(obs), np.zeros_like(self.weights), 0.0, 0)
+        step, trace, episode_return, episode_length = self._episode
         continue_training = True
         for _ in range(int(total_timesteps)):
             probabilities = step.probabilities
@@ -612,6 +614,7 @@ class ThreeFactorAgent:
             step = next_step
             if continue_training is False:
                 break
+        self._episode = (step, trace, episode_return, episode_length)
         if bar is not None:
             bar.close()
         return self
@@ -688,6 +691,7 @@ class ThreeFactorAgent:
         env = prepare_env(env)
         self._check_spaces(env)
         self.env = env
+        self._episode = None
 
     def _check_spaces(self, env) -> None:
         if not _spaces_match(env.observation_space, self.observation_space):

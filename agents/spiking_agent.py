@@ -197,6 +197,7 @@ class SpikingAgent(ThreeFactorAgent):
         self._learner = _SpikingNetwork(p, n_in, n_out, self.seed, 0, 1)
         self._learner.set_weights(self.weights)
         self._inference: _SpikingNetwork | None = None
+        self._weights_version = 0  # bumped on every change, so inference copies resync
 
     def _readout(self, counts: np.ndarray) -> np.ndarray:
         """Mean spike count per neuron per ms of each group, (B, n_groups)."""
@@ -214,6 +215,7 @@ class SpikingAgent(ThreeFactorAgent):
 
     def _push_weights(self) -> None:
         self._learner.set_weights(self.weights)
+        self._weights_version += 1
 
     def _predict_readout(self, features, episode_start, full_reset):
         n = len(features)
@@ -221,9 +223,12 @@ class SpikingAgent(ThreeFactorAgent):
             # Inference copies use network indices 1.. so their noise differs from training's.
             self._inference = _SpikingNetwork(self.params, self.weights.shape[1],
                                               self.unit_group.size, self.seed, 1, n)
+            self._inference_weights_version = -1
         else:
             self._inference.reset(episode_start)
-        self._inference.set_weights(self.weights)
+        if self._inference_weights_version != self._weights_version:
+            self._inference.set_weights(self.weights)
+            self._inference_weights_version = self._weights_version
         features = np.repeat(features, self.params.input_copies, axis=1)
         counts, _ = self._inference.window(features, eligibility=False)
         return self._readout(counts)
