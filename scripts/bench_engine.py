@@ -86,8 +86,9 @@ def measure_cold_compile() -> float:
 
 
 def time_runs(n_neurons: int, steps: int, dtype: str, repeats: int, population: int = 1,
-              seed: int = 0) -> tuple[list[float], object]:
-    """Wall times of ``run(steps)`` on freshly built networks (after a warm-up run)."""
+              seed: int = 0, cpu: list | None = None) -> tuple[list[float], object]:
+    """Wall times of ``run(steps)`` on freshly built networks (after a warm-up run); the
+    process CPU times of the same runs are appended to ``cpu`` if given."""
     warm = workload_w(n_neurons=n_neurons, fanout=FANOUT, dtype=dtype, population_size=population,
                       seed=seed)
     warm.run(10)
@@ -96,9 +97,12 @@ def time_runs(n_neurons: int, steps: int, dtype: str, repeats: int, population: 
     for _ in range(repeats):
         net = workload_w(n_neurons=n_neurons, fanout=FANOUT, dtype=dtype,
                          population_size=population, seed=seed)
+        c0 = time.process_time()
         t0 = time.perf_counter()
         net.run(steps)
         times.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.process_time() - c0)
     return times, net
 
 
@@ -208,12 +212,13 @@ def main(argv=None) -> int:
         figures = {}
         for threads in (1, all_threads):
             numba.set_num_threads(threads)
+            cpu: list = []
             t, pop = time_runs(args.n, steps, args.dtype, args.repeats, population=B,
-                               seed=args.seed)
-            figures[threads] = (float(np.median(t)), pop)
+                               seed=args.seed, cpu=cpu)
+            figures[threads] = (float(np.median(t)), pop, float(np.median(np.array(cpu) / t)))
         numba.set_num_threads(1)
-        w1, pop1 = figures[1]
-        wn, popn = figures[all_threads]
+        w1, pop1, _ = figures[1]
+        wn, popn, cores_used = figures[all_threads]
         identical = bool(np.array_equal(pop1.weights(), popn.weights())
                          and np.array_equal(pop1.spike_count, popn.spike_count))
         speedup = w1 / wn
@@ -223,10 +228,12 @@ def main(argv=None) -> int:
             "throughput_1_thread": B * duration / w1,
             "throughput_all_threads": B * duration / wn,
             "speedup": speedup, "bitwise_identical_across_thread_counts": identical,
+            "cpu_per_wall_all_threads": cores_used,
         }
         print(f"  population of {B}: 1 thread {w1:.3f} s ({B * duration / w1:.0f} network-s/s), "
               f"{all_threads} threads {wn:.3f} s ({B * duration / wn:.0f} network-s/s): "
-              f"speedup {speedup:.2f}x, identical results {identical}")
+              f"speedup {speedup:.2f}x, identical results {identical}; CPU s per wall s with "
+              f"{all_threads} threads: {cores_used:.2f} (cores actually obtained)")
 
     if args.brian2:
         module = load_brian2_module()

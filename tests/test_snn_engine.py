@@ -140,9 +140,13 @@ def test_generic_rule_with_two_traces_two_modulators_and_epoch_rebase():
             EligibilityTrace("ltp", 4.0, on_pre_trace=None, on_post_trace="pre", on_post_gain=0.7),
             EligibilityTrace("ltd", 25.0, on_pre_trace="post", on_post_trace="constant",
                              on_pre_gain=-0.4, on_post_gain=0.01),
+            # metaplastic pairing threshold lowered by HT: rectified, sometimes silent
+            EligibilityTrace("primed", 40.0, on_pre_trace=None, on_post_trace="pre",
+                             pairing_threshold=0.6, threshold_modulator="HT",
+                             threshold_shift_per_unit=0.5),
         ),
         conversions=(Conversion("ltp", "NE", 1.0), Conversion("ltd", "HT", 2.0),
-                     Conversion("ltp", "HT", -0.3)),
+                     Conversion("ltp", "HT", -0.3), Conversion("primed", "NE", 3.0)),
         w_min=-1e6, w_max=1e6, decay="exact",
     )
     ne = Modulator("NE", tau_ms=20.0, pulse_amount=0.3, pulse_period_steps=97, pulse_phase_steps=5)
@@ -155,6 +159,8 @@ def test_generic_rule_with_two_traces_two_modulators_and_epoch_rebase():
     release[::50, 1] = 1.0
     release[25::100, 1] = -1.5
     assert_matches_reference(net, steps, release=release)
+    primed = net.eligibility()[:, 2]
+    assert np.any(primed > 0), "the threshold should let some pairings through"
 
 
 def test_lif_conductance_lif_and_sources_match_reference():

@@ -275,11 +275,25 @@ def _decay_traces(traces, trace_decay):
                 x[i] = x[i] * a
 
 
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _pairing(x, k, has_threshold, threshold, threshold_mod, threshold_shift, mod_levels):
+    """Trace value ``x`` as seen by eligibility ``k``: itself, or rectified above the
+    (modulator-shifted) pairing threshold."""
+    if not has_threshold[k]:
+        return x
+    theta = threshold[k]
+    m = threshold_mod[k]
+    if m >= 0:
+        theta -= threshold_shift[k] * mod_levels[m]
+    return max(0.0, x - theta)
+
+
 @numba.njit(cache=True, _nrt=False)
 def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_ptr, post,
                       delay, plastic_stop, col_ptr, col_syn, col_pre, syn, table, conv_elig,
                       elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
-                      elig_post_trace, elig_post_gain, input_buffer):
+                      elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod,
+                      threshold_shift, mod_levels, input_buffer):
     """Steps 5 and 6 of one step of ONE network (arrays without the network axis).
 
     A separate, small function on purpose: inside the big step loop LLVM kept reloading
@@ -297,10 +311,11 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
                 _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_pre_trace[k]
-                    if r >= 0:
-                        syn[s, U_ELIG + k] += elig_pre_gain[k] * traces[U(r), j]
-                    elif r == -1:
-                        syn[s, U_ELIG + k] += elig_pre_gain[k]
+                    if r != -2:
+                        x = traces[U(r), j] if r >= 0 else 1.0
+                        x = _pairing(x, k, has_threshold, threshold, threshold_mod,
+                                     threshold_shift, mod_levels)
+                        syn[s, U_ELIG + k] += elig_pre_gain[k] * x
             weight = syn[s, U_W]
             target = slot_now + U(delay[s])
             if target >= n_slots:
@@ -319,10 +334,11 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
                 _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_post_trace[k]
-                    if r >= 0:
-                        syn[s, U_ELIG + k] += elig_post_gain[k] * traces[U(r), i]
-                    elif r == -1:
-                        syn[s, U_ELIG + k] += elig_post_gain[k]
+                    if r != -2:
+                        x = traces[U(r), i] if r >= 0 else 1.0
+                        x = _pairing(x, k, has_threshold, threshold, threshold_mod,
+                                     threshold_shift, mod_levels)
+                        syn[s, U_ELIG + k] += elig_post_gain[k] * x
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -336,8 +352,8 @@ def run_network(
     row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
     # rule
     trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
-    elig_post_trace, elig_post_gain, conv_elig, conv_mod, conv_gain, bounds, elig_pow,
-    table, epoch_start, segment_sign,
+    elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
+    conv_elig, conv_mod, conv_gain, bounds, elig_pow, table, epoch_start, segment_sign,
     # modulators
     mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
     # recording and scratch
@@ -434,7 +450,8 @@ def run_network(
             n_spikes, spikes[b], slot, t_rel, n_conv > 0, two_channels, row_ptr, post, delay,
             plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
             w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
-            elig_post_gain, input_buffer[b])
+            elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
+            mod_level[b], input_buffer[b])
 
         # 7. neuron trace increments of this step's spikes.
         for r in range(n_traces):

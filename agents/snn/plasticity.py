@@ -16,7 +16,8 @@ the engine's; see :mod:`agents.snn.network` for the whole step)::
     x_r      <- a_r x_r                       every neuron trace r (decay)
     c_k      <- a_k c_k                       every eligibility trace k (decay)
     pre spike of i:   c_k <- c_k + g_pre_k  * x_{pre_trace_k}[j]      (decayed, before this
-    post spike of j:  c_k <- c_k + g_post_k * x_{post_trace_k}[i]      step's increments)
+    post spike of j:  c_k <- c_k + g_post_k * x_{post_trace_k}[i]      step's increments;
+                      (x replaced by max(0, x - theta_k(t)) with a pairing threshold)
     spikes:   x_r[n] <- x_r[n] + inc_r   (mode "add")  or  inc_r  (mode "set")
     w <- clip(w + dt * sum_conv gain_conv * M_{mod_conv}(t) * c_{elig_conv}, w_min, w_max)
 
@@ -105,6 +106,13 @@ class EligibilityTrace:
     On a presynaptic spike ``c += on_pre_gain * x[post]`` where ``x`` is the neuron trace
     named ``on_pre_trace`` (``"constant"`` reads 1, ``None`` means no change); on a
     postsynaptic spike ``c += on_post_gain * x[pre]`` with ``on_post_trace``.
+
+    Pairing threshold (metaplasticity, optional): with ``pairing_threshold`` set, both
+    pairings add ``gain * max(0, x - theta(t))`` instead of ``gain * x``, where
+    ``theta(t) = pairing_threshold - threshold_shift_per_unit * M(t)`` and ``M`` is the level
+    of ``threshold_modulator`` at the step (no modulator: ``theta`` is constant). A
+    pairing whose trace stays below the threshold leaves no eligibility; prior modulation
+    lowers the threshold (Abraham & Bear 1996).
     """
 
     name: str
@@ -113,11 +121,21 @@ class EligibilityTrace:
     on_post_trace: str | None
     on_pre_gain: float = 1.0
     on_post_gain: float = 1.0
+    pairing_threshold: float | None = None
+    threshold_modulator: str | None = None
+    threshold_shift_per_unit: float = 0.0
 
     def __post_init__(self) -> None:
         _check_tau("EligibilityTrace", "tau_ms", self.tau_ms)
         _check_finite("EligibilityTrace", "on_pre_gain", self.on_pre_gain)
         _check_finite("EligibilityTrace", "on_post_gain", self.on_post_gain)
+        if self.pairing_threshold is not None:
+            _check_finite("EligibilityTrace", "pairing_threshold", self.pairing_threshold)
+        _check_finite("EligibilityTrace", "threshold_shift_per_unit",
+                      self.threshold_shift_per_unit)
+        if self.threshold_modulator is not None and self.pairing_threshold is None:
+            raise ValueError(
+                f"EligibilityTrace {self.name!r}: threshold_modulator needs a pairing_threshold")
 
 
 @dataclass(frozen=True)
@@ -278,6 +296,10 @@ class PackedRule:
     elig_pre_gain: np.ndarray
     elig_post_trace: np.ndarray
     elig_post_gain: np.ndarray
+    elig_has_threshold: np.ndarray
+    elig_threshold: np.ndarray
+    elig_threshold_mod: np.ndarray
+    elig_threshold_shift: np.ndarray
     conv_elig: np.ndarray
     conv_mod: np.ndarray
     conv_gain: np.ndarray
@@ -313,6 +335,12 @@ def pack_rule(rule: PlasticityRule, modulator_names: list[str], dt_ms: float) ->
                 f"{dt_ms} ms; need 0 < factor <= 1 (euler decay needs tau_ms > dt_ms)"
             )
     enames = [e.name for e in rule.eligibility_traces]
+    for e in rule.eligibility_traces:
+        if e.threshold_modulator is not None and e.threshold_modulator not in modulator_names:
+            raise ValueError(
+                f"eligibility trace {e.name!r} shifts its threshold with unknown modulator "
+                f"{e.threshold_modulator!r}; network modulators: {modulator_names}"
+            )
     for c in rule.conversions:
         if c.modulator not in modulator_names:
             raise ValueError(
@@ -343,6 +371,15 @@ def pack_rule(rule: PlasticityRule, modulator_names: list[str], dt_ms: float) ->
             [_trace_index(e.on_post_trace, names) for e in rule.eligibility_traces], dtype=np.int32
         ),
         elig_post_gain=np.array([e.on_post_gain for e in rule.eligibility_traces], dtype=np.float64),
+        elig_has_threshold=np.array(
+            [e.pairing_threshold is not None for e in rule.eligibility_traces], dtype=np.uint8),
+        elig_threshold=np.array(
+            [e.pairing_threshold or 0.0 for e in rule.eligibility_traces], dtype=np.float64),
+        elig_threshold_mod=np.array(
+            [-1 if e.threshold_modulator is None else modulator_names.index(e.threshold_modulator)
+             for e in rule.eligibility_traces], dtype=np.int32),
+        elig_threshold_shift=np.array(
+            [e.threshold_shift_per_unit for e in rule.eligibility_traces], dtype=np.float64),
         conv_elig=np.array([enames.index(c.eligibility) for c in rule.conversions], dtype=np.int32),
         conv_mod=np.array([modulator_names.index(c.modulator) for c in rule.conversions],
                           dtype=np.int32),

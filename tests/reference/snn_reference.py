@@ -155,6 +155,17 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
             return 1.0
         return x[trace_names.index(name), neuron]
 
+    def paired(e, name, neuron):
+        """What a pairing adds per unit gain: the trace, or max(0, trace - threshold)."""
+        value = trace_value(name, neuron)
+        if name is None or e.pairing_threshold is None:
+            return value
+        theta = e.pairing_threshold
+        if e.threshold_modulator is not None:
+            theta = theta - e.threshold_shift_per_unit * M[[m.name for m in mods].index(
+                e.threshold_modulator)]
+        return max(0.0, value - theta)
+
     for t in range(n_steps):
         # 1. modulators
         for m, mod in enumerate(mods):
@@ -254,7 +265,7 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
                 j = post[s]
                 if plastic[s] and rule.conversions:
                     for k, e in enumerate(eligs):
-                        c[k, s] += e.on_pre_gain * trace_value(e.on_pre_trace, j)
+                        c[k, s] += e.on_pre_gain * paired(e, e.on_pre_trace, j)
                 target = (t + delay[s]) % n_slots
                 pending[target, 0 if w[s] >= 0 else 1, j] += w[s]
 
@@ -263,7 +274,7 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
             for j in spiking:
                 for s in plastic_in[j]:
                     for k, e in enumerate(eligs):
-                        c[k, s] += e.on_post_gain * trace_value(e.on_post_trace, pre[s])
+                        c[k, s] += e.on_post_gain * paired(e, e.on_post_trace, pre[s])
 
         # 7. trace increments
         for r, tr in enumerate(rule.neuron_traces if rule else []):
