@@ -248,7 +248,9 @@ def _for_each_network(n_networks: int, call) -> None:
     """``call(b)`` for every network, on ``numba.get_num_threads()`` threads at most.
 
     The kernels release the GIL, so the threads run in parallel; results do not depend on
-    which thread runs which network (see kernels.py)."""
+    which thread runs which network (see kernels.py). Networks are split into one
+    contiguous chunk per thread and the calling thread runs the first chunk itself, so a
+    call costs two thread hand-offs, not one per network."""
     threads = min(numba.get_num_threads(), n_networks)
     if threads <= 1:
         for b in range(n_networks):
@@ -256,8 +258,16 @@ def _for_each_network(n_networks: int, call) -> None:
         return
     pool = _POOLS.get(threads)
     if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="snn")
-    for future in [pool.submit(call, b) for b in range(n_networks)]:
+        pool = _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="snn")
+    bounds = np.linspace(0, n_networks, threads + 1).astype(int)
+
+    def chunk(k: int) -> None:
+        for b in range(bounds[k], bounds[k + 1]):
+            call(b)
+
+    futures = [pool.submit(chunk, k) for k in range(1, threads)]
+    chunk(0)
+    for future in futures:
         future.result()
 
 
