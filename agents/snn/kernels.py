@@ -33,10 +33,10 @@ owed for steps ``t_last .. t-1`` is, per conversion ``q`` reading trace ``k``,
 and the eligibility itself becomes ``c_k(t_last) a_k^-(t_last-e) a_k^(t-e)``. The epoch
 table ``table[b, j, :] = (a_0^-j, ..., a_{E-1}^-j, Phi_0(j), ..., Phi_{K-1}(j))`` puts
 everything a synapse last updated at epoch step ``j`` needs on one cache line, so a
-touch reads its own record, that row, and the row of the current step (hot). Before ``a^-(j)`` grows past
-``MAX_EPOCH_GROWTH`` (or the history is full) the kernel flushes every synapse and
-starts a new epoch; it also flushes when the sign of any ``g_q M_q`` changes, which is
-what makes touch-time clipping equal to per-step clipping (see plasticity.py).
+touch reads its own record, that row, and the row of the current step (hot). Before
+``a^-j`` grows past ``MAX_EPOCH_GROWTH`` (or the table is full) the kernel flushes every
+synapse and starts a new epoch; it also flushes when the sign of any ``g_q M_q`` changes,
+which is what makes touch-time clipping equal to per-step clipping (see plasticity.py).
 """
 from __future__ import annotations
 
