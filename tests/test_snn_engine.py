@@ -235,3 +235,14 @@ def test_float32_mode_is_compact_and_close():
     n32.run(500)
     assert n32.weights().dtype == np.float32
     assert n32.spike_count[0] > 0
+
+
+def test_engine_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, agents.snn, agents.encoders; "
+            "agents.snn.workload_w(n_neurons=20, fanout=2).run(2); "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
