@@ -1,0 +1,313 @@
+"""Measure the agents' learning claims over many seeds, side by side with the rate twin and
+stable-baselines3, on the same evaluation schedule.
+
+    python scripts/bench_agent.py cartpole --seeds 10 --workers 2
+    python scripts/bench_agent.py bandit --seeds 10 --workers 2
+
+CartPole-v1 (issue 5): every ``--eval-every`` env steps each learner is evaluated on a
+SEPARATE env (20 greedy episodes, seeds 10,000..10,019, plasticity frozen: ``predict``
+never changes weights; evaluation steps are not counted in the budget). A seed is
+"solved within 250 episodes" when BOTH hold by training episode 250: an evaluation with
+mean >= 475, and a 100-episode training mean >= 475 (the Gym convention). PPO uses
+rl-zoo3's tuned CartPole-v1 hyperparameters (8 envs, n_steps 32, batch 256, lambda 0.8,
+gamma 0.98, 20 epochs, linear lr 1e-3 and clip 0.2); its episodes are counted over all 8 envs.
+
+ReversalBandit-v0: 20,000 trials per seed (0.8 / 0.2, reversal every 100 trials, the
+previous action and reward observed); optimal-choice rate over the last 2,000 trials and
+reversal latency (trials after a reversal until a trailing 20-trial window lying wholly
+after it exceeds 70% optimal; floor 20, censored at 100; median over reversals, then
+over seeds). Learners: the spiking agent with and without NE, and the twin.
+
+Prints a markdown table (paste it into BENCHMARKS.md ## Agents) and writes per-seed
+results as JSON (``--out``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: parallel seeds
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+
+EVAL_EPISODES = 20
+EVAL_SEED = 10_000
+SOLVED = 475.0
+
+
+# ----------------------------------------------------------------------------- CartPole
+def greedy_return(agent, n_episodes: int = EVAL_EPISODES) -> float:
+    env = gym.make("CartPole-v1")
+    returns = []
+    for i in range(n_episodes):
+        obs, _ = env.reset(seed=EVAL_SEED + i)
+        done, total, start = False, 0.0, True
+        while not done:
+            action, _ = agent.predict(obs, episode_start=np.array([start]), deterministic=True)
+            start = False
+            obs, reward, terminated, truncated, _ = env.step(int(action))
+            total += reward
+            done = terminated or truncated
+        returns.append(total)
+    return float(np.mean(returns))
+
+
+def first_train_mean_episode(returns: list[float]) -> int | None:
+    """1-based episode at which the trailing 100-episode mean first reaches 475."""
+    r = np.asarray(returns, dtype=float)
+    if r.size < 100:
+        return None
+    means = np.convolve(r, np.ones(100) / 100, mode="valid")
+    hit = np.nonzero(means >= SOLVED)[0]
+    return int(hit[0]) + 100 if hit.size else None
+
+
+def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max_steps: int,
+                   params: dict) -> dict:
+    from agents.spiking_agent import SpikingAgent
+    from agents.twin import RateTwinAgent
+
+    cls = SpikingAgent if kind == "spiking" else RateTwinAgent
+    t0 = time.perf_counter()
+    agent = cls("CartPole-v1", seed=seed, **params)
+    train_s = 0.0
+    evals = []
+    eval_hit = None
+    while agent.num_timesteps < max_steps:
+        t1 = time.perf_counter()
+        agent.learn(eval_every)
+        train_s += time.perf_counter() - t1
+        score = greedy_return(agent)
+        evals.append((agent.num_timesteps, len(agent.episode_returns), score))
+        if eval_hit is None and score >= SOLVED:
+            eval_hit = evals[-1]
+        train_hit = first_train_mean_episode(agent.episode_returns)
+        if (eval_hit is not None and train_hit is not None) or (
+                len(agent.episode_returns) >= max_episodes):
+            break
+    return _cartpole_summary(kind, seed, agent.episode_returns, agent.episode_lengths, evals,
+                             eval_hit, train_s, time.perf_counter() - t0)
+
+
+def _cartpole_summary(kind, seed, returns, lengths, evals, eval_hit, train_s, wall_s) -> dict:
+    train_hit = first_train_mean_episode(returns)
+    steps_at = None
+    if train_hit is not None:
+        steps_at = int(np.sum(lengths[:train_hit]))
+    solved = (eval_hit is not None and eval_hit[1] <= 250 and train_hit is not None
+              and train_hit <= 250)
+    return {
+        "learner": kind, "seed": seed, "episodes": len(returns),
+        "env_steps": int(np.sum(lengths)),
+        "eval_solved_steps": None if eval_hit is None else eval_hit[0],
+        "eval_solved_episode": None if eval_hit is None else eval_hit[1],
+        "train100_solved_episode": train_hit, "train100_solved_steps": steps_at,
+        "solved_within_250": bool(solved), "evals": evals,
+        "train_wall_s": round(train_s, 2), "wall_s": round(wall_s, 2),
+    }
+
+
+def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int) -> dict:
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    torch.set_num_threads(1)
+
+    def linear(start):
+        return lambda progress: progress * start
+
+    returns, lengths, evals = [], [], []
+    state = {"eval_hit": None, "next_eval": eval_every, "eval_s": 0.0}
+
+    class Schedule(BaseCallback):
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:
+                    returns.append(float(info["episode"]["r"]))
+                    lengths.append(int(info["episode"]["l"]))
+            if self.num_timesteps >= state["next_eval"]:
+                state["next_eval"] += eval_every
+                t = time.perf_counter()
+                score = greedy_return(self.model)
+                state["eval_s"] += time.perf_counter() - t
+                evals.append((self.num_timesteps, len(returns), score))
+                if state["eval_hit"] is None and score >= SOLVED:
+                    state["eval_hit"] = evals[-1]
+                if (state["eval_hit"] is not None and first_train_mean_episode(returns)
+                        is not None) or len(returns) >= max_episodes:
+                    return False
+            return True
+
+    t0 = time.perf_counter()
+    env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
+    model = PPO("MlpPolicy", env, n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98,
+                n_epochs=20, ent_coef=0.0, learning_rate=linear(1e-3), clip_range=linear(0.2),
+                seed=seed, verbose=0, device="cpu")
+    model.learn(max_steps, callback=Schedule())
+    wall = time.perf_counter() - t0
+    return _cartpole_summary("ppo", seed, returns, lengths, evals, state["eval_hit"],
+                             wall - state["eval_s"], wall)
+
+
+def run_cartpole(job) -> dict:
+    kind, seed, args, params = job
+    if kind == "ppo":
+        return cartpole_ppo(seed, args.eval_every, args.max_episodes, args.max_steps)
+    return cartpole_local(kind, seed, args.eval_every, args.max_episodes, args.max_steps,
+                          params)
+
+
+def cartpole_table(results: list[dict]) -> str:
+    lines = ["| learner | solved <= 250 ep (both) | eval >= 475: median steps (episodes) | "
+             "100-ep train mean >= 475: median episode | train s / seed (median) |",
+             "|---|---|---|---|---|"]
+    for kind in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == kind]
+        n = len(rows)
+        solved = sum(r["solved_within_250"] for r in rows)
+        steps = [r["eval_solved_steps"] if r["eval_solved_steps"] is not None else np.inf
+                 for r in rows]
+        eps = [r["eval_solved_episode"] if r["eval_solved_episode"] is not None else np.inf
+               for r in rows]
+        train = [r["train100_solved_episode"] or np.inf for r in rows]
+        lines.append(f"| {kind} | {solved}/{n} | {_med(steps)} ({_med(eps)}) | {_med(train)} | "
+                     f"{np.median([r['train_wall_s'] for r in rows]):.0f} |")
+    return "\n".join(lines)
+
+
+def _med(values) -> str:
+    m = float(np.median(values))
+    return "not reached" if not np.isfinite(m) else f"{m:.0f}"
+
+
+# ----------------------------------------------------------------------------- bandit
+class _RecordOptimal(gym.Wrapper):
+    """For the benchmark only (agents never read latent): optimal choices, reversals."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.optimal: list[bool] = []
+        self.reversal: list[bool] = []
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.optimal.append(bool(info["latent"]["optimal_choice"]))
+        self.reversal.append(bool(info["latent"]["reversal"]))
+        return obs, reward, terminated, truncated, info
+
+
+def reversal_latency(optimal, reversal) -> float:
+    """Median over reversals of the trials until a trailing 20-trial window lying wholly
+    after the reversal exceeds 70% optimal (floor 20, censored at 100)."""
+    opt = np.asarray(optimal, dtype=float)
+    starts = np.nonzero(reversal)[0]
+    latencies = []
+    for k, r0 in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(opt)
+        latency = 100
+        for n in range(20, min(100, end - r0) + 1):
+            if opt[r0 + n - 20:r0 + n].mean() > 0.7:
+                latency = n
+                break
+        latencies.append(latency)
+    return float(np.median(latencies)) if latencies else float("nan")
+
+
+BANDIT_LEARNERS = {
+    "spiking (NE on)": ("spiking", {"norepinephrine": True, "actor_lr": 0.05}),
+    "spiking (NE off)": ("spiking", {"norepinephrine": False}),
+    "twin (NE on)": ("twin", {"norepinephrine": True}),
+    "twin (NE off)": ("twin", {"norepinephrine": False, "actor_lr": 0.3}),
+}
+
+
+def run_bandit(job) -> dict:
+    name, seed, args = job
+    from agents.spiking_agent import SpikingAgent
+    from agents.twin import RateTwinAgent
+    from neuromod_gym.envs import register_tasks
+
+    register_tasks()
+    kind, params = BANDIT_LEARNERS[name]
+    cls = SpikingAgent if kind == "spiking" else RateTwinAgent
+    env = _RecordOptimal(gym.make("neuromod_gym/ReversalBandit-v0"))
+    t0 = time.perf_counter()
+    agent = cls(env, seed=seed, **params)
+    agent.learn(args.trials)
+    return {"learner": name, "seed": seed,
+            "optimal_last_2000": float(np.mean(env.optimal[-2000:])),
+            "latency_median": reversal_latency(env.optimal, env.reversal),
+            "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def bandit_table(results: list[dict]) -> str:
+    lines = ["| learner | optimal choices, last 2,000 of 20,000 (mean [min, max]) | "
+             "reversal latency, median of seed medians (trials) |", "|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name]
+        opt = [r["optimal_last_2000"] for r in rows]
+        lat = [r["latency_median"] for r in rows]
+        lines.append(f"| {name} | {np.mean(opt):.3f} [{min(opt):.3f}, {max(opt):.3f}] | "
+                     f"{np.median(lat):.1f} |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- main
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("task", choices=["cartpole", "bandit"])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--learners", nargs="+", default=None,
+                        help="cartpole: spiking twin ppo; bandit: names in BANDIT_LEARNERS")
+    parser.add_argument("--eval-every", type=int, default=2000, help="env steps between evals")
+    parser.add_argument("--max-episodes", type=int, default=250)
+    parser.add_argument("--max-steps", type=int, default=150_000)
+    parser.add_argument("--trials", type=int, default=20_000)
+    parser.add_argument("--params", type=json.loads, default={},
+                        help="JSON dict of extra agent parameters (spiking / twin)")
+    parser.add_argument("--out", default=None, help="JSON file for per-seed results")
+    args = parser.parse_args(argv)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    t0 = time.perf_counter()
+    if args.task == "cartpole":
+        learners = args.learners or ["spiking", "twin", "ppo"]
+        jobs = [(k, s, args, args.params) for k in learners for s in seeds]
+        runner, table = run_cartpole, cartpole_table
+    else:
+        learners = args.learners or list(BANDIT_LEARNERS)
+        jobs = [(k, s, args) for k in learners for s in seeds]
+        runner, table = run_bandit, bandit_table
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        tqdm = None
+    results = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = pool.map(runner, jobs)
+        iterator = tqdm(futures, total=len(jobs), desc=args.task) if tqdm else futures
+        for result in iterator:
+            results.append(result)
+            print(json.dumps({k: v for k, v in result.items() if k != "evals"}), flush=True)
+    print()
+    print("command: python scripts/bench_agent.py " + " ".join(sys.argv[1:] if argv is None
+                                                                 else argv))
+    print(f"seeds {seeds.start}..{seeds.stop - 1}, wall {time.perf_counter() - t0:.0f} s")
+    print(table(results))
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
