@@ -14,7 +14,8 @@ Printed figures:
   ``NUMBA_CACHE_DIR`` is a fresh temporary directory (import time included).
 * ``wall_s``: median (and min) over ``--repeats`` (>= 5) timed runs after a warm-up, of
   ``Network.run(steps)`` alone, on one thread (a single network never uses more), each on
-  a freshly built network with the same seed; building is not timed.
+  a freshly built network with the same seed; building is not timed. ``cpu_s``: the
+  process CPU time of the same runs; on a machine shared with other jobs wall > CPU.
 * ``real_time_factor`` = biological seconds / wall_s; ``synaptic_events_per_s`` =
   total spikes x fan-out / wall_s; ``total_spikes``; ``bytes_per_synapse``.
 * ``cross_check``: a short run (``--check-steps``, float64, 1000 neurons) against the slow
@@ -174,19 +175,24 @@ def main(argv=None) -> int:
         print(f"  compile s (cold, all kernels, both dtypes): {result['compile_s']:.2f}")
 
     numba.set_num_threads(1)
-    times, net = time_runs(args.n, steps, args.dtype, args.repeats, seed=args.seed)
+    cpu_times: list = []
+    times, net = time_runs(args.n, steps, args.dtype, args.repeats, seed=args.seed,
+                           cpu=cpu_times)
     wall = float(np.median(times))
+    cpu = float(np.median(cpu_times))
     spikes = int(net.spike_count[0])
     mem = net.memory_bytes()
     result.update({
         "wall_s": wall, "wall_min_s": float(np.min(times)), "wall_runs_s": times,
+        "cpu_s": cpu, "real_time_factor_cpu": duration / cpu,
         "real_time_factor": duration / wall,
         "synaptic_events_per_s": spikes * FANOUT / wall,
         "total_spikes": spikes, "mean_rate_hz": spikes / args.n / duration,
         "bytes_per_synapse": mem["per_synapse"],
         "bytes_per_plastic_synapse": mem["per_plastic_synapse"],
     })
-    print(f"  wall s (median of {args.repeats}, 1 core): {wall:.4f}  (min {np.min(times):.4f})")
+    print(f"  wall s (median of {args.repeats}, 1 core): {wall:.4f}  (min {np.min(times):.4f}); "
+          f"process CPU s {cpu:.4f} (wall >> CPU means the core was shared)")
     print(f"  real-time factor: {duration / wall:.1f}")
     print(f"  synaptic events / s: {spikes * FANOUT / wall:.3e}")
     print(f"  total spikes: {spikes}  ({spikes / args.n / duration:.2f} Hz)")
