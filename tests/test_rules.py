@@ -22,6 +22,7 @@ CASES = {
     "brzosko": dict(w_min=-1e6, w_max=1e6, learning_rate=0.002),
     "he": dict(w_min=-1e6, w_max=1e6, learning_rate=0.002),
     "yagishita": dict(w_min=-1e6, w_max=1e6, learning_rate=0.5),
+    "priming": dict(w_min=0.0, w_max=6.5, learning_rate=0.5, ltp_threshold=0.3),
 }
 
 

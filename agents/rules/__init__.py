@@ -34,6 +34,8 @@ brzosko        symmetric trace, ACh -> depression, DA after -> potentiation  brz
 he             LTP trace converted by NE, LTD trace by 5-HT (He et al. 2015)  he
 yagishita      eligibility with a rise time: DA works 0.3-2 s after the      yagishita
                pairing, not before (Yagishita et al. 2014)
+priming        LTP threshold lowered by a modulator pulse before the         priming
+               pairing, decaying with tau_prime (metaplasticity)
 =============  ============================================================  ==========
 """
 from __future__ import annotations
@@ -44,6 +46,7 @@ from agents.rules.florian import MSTDPETParams, MSTDPParams
 from agents.rules.fremaux import TDLTPParams
 from agents.rules.he import DualTraceParams
 from agents.rules.izhikevich import ExponentialTimingParams, RSTDPParams
+from agents.rules.priming import PrimingParams
 from agents.rules.yagishita import YagishitaParams
 from agents.snn.plasticity import PlasticityRule
 
@@ -51,6 +54,7 @@ __all__ = [
     "RULES", "get_rule", "get_params", "rule_names", "widen_window", "validate_params",
     "RuleParams", "RSTDPParams", "ExponentialTimingParams", "MSTDPParams", "MSTDPETParams",
     "TDLTPParams", "SequentialNeuromodulationParams", "DualTraceParams", "YagishitaParams",
+    "PrimingParams",
 ]
 
 RULES: dict[str, type[RuleParams]] = {
@@ -62,6 +66,7 @@ RULES: dict[str, type[RuleParams]] = {
     "brzosko": SequentialNeuromodulationParams,
     "he": DualTraceParams,
     "yagishita": YagishitaParams,
+    "priming": PrimingParams,
 }
 
 
