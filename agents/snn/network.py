@@ -20,9 +20,12 @@ Order of operations of one step ``t`` (the engine's single definition; the refer
 Population layout: ``B`` networks share the topology (CSR indices and delays), the
 neuron models and the rule's structure; each has its own state (membranes, traces,
 weights, eligibilities, modulators), random stream (``seed``, ``network_index``), and
-can have its own initial weights (:meth:`Network.set_weights`), background input,
-source probabilities, modulator pulse amount, release schedule and learning-rate scale.
-Different topologies are different :class:`Network` objects. Network ``b`` of a
+can have its own weights (:meth:`Network.set_weights`), source probabilities
+(:meth:`Network.set_source_probabilities`), modulator release schedule (``run(release=)``)
+and learning-rate scale (:meth:`Network.set_learning_rate_scale`). The neuron parameter,
+background and modulator-pulse arrays already have the network axis, but the builder
+fills them the same for all networks. Different topologies are different
+:class:`Network` objects. Network ``b`` of a
 population equals, bitwise, a ``population_size=1`` network built with
 ``seed=seed`` and ``network_indices=[b]`` (tested with 1 and 2 numba threads).
 """
