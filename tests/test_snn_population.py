@@ -54,3 +54,35 @@ def test_per_network_release_and_learning_rate_scale():
     plastic = net.synapse_table()["plastic"]
     assert np.any(w[0, plastic] != 1.0)
     assert np.all(w[1, plastic] == 1.0)
+
+
+def test_parameter_variant_member_equals_network_built_with_those_parameters():
+    """A population whose member 1 has other Izhikevich parameters and another dopamine
+    pulse equals, bitwise, single networks built with those parameters."""
+    from agents.snn import izhikevich_preset
+
+    variant = izhikevich_preset("RS", d=6.0, a_per_ms=0.03)
+
+    def build(population_size, network_indices=None):
+        return workload_w(n_neurons=100, fanout=10, population_size=population_size, seed=5,
+                          network_indices=network_indices, input_probability=0.02,
+                          spike_capacity=10**5)
+
+    pop = build(2)
+    pop.set_neuron_model("exc", variant, network=1)
+    pop.set_modulator_pulse("DA", 0.9, network=1)
+    pop.run(1200)
+    alone = build(1, network_indices=[1])
+    alone.set_neuron_model("exc", variant)
+    alone.set_modulator_pulse("DA", 0.9)
+    alone.run(1200)
+    plain = build(1, network_indices=[1])
+    plain.run(1200)
+    assert np.array_equal(pop.weights()[1], alone.weights()[0])
+    assert np.array_equal(pop.spikes(1)[1], alone.spikes(0)[1])
+    assert not np.array_equal(pop.spikes(1)[1], plain.spikes(0)[1])
+    with pytest.raises(ValueError, match="Izhikevich"):
+        from agents.snn import LIF
+        pop.set_neuron_model("exc", LIF())
+    with pytest.raises(ValueError, match="unknown modulator"):
+        pop.set_modulator_pulse("NE", 1.0)

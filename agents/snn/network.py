@@ -20,12 +20,12 @@ Order of operations of one step ``t`` (the engine's single definition; the refer
 Population layout: ``B`` networks share the topology (CSR indices and delays), the
 neuron models and the rule's structure; each has its own state (membranes, traces,
 weights, eligibilities, modulators), random stream (``seed``, ``network_index``), and
-can have its own weights (:meth:`Network.set_weights`), source probabilities
-(:meth:`Network.set_source_probabilities`), modulator release schedule (``run(release=)``)
-and learning-rate scale (:meth:`Network.set_learning_rate_scale`). The neuron parameter,
-background and modulator-pulse arrays already have the network axis, but the builder
-fills them the same for all networks. Different topologies are different
-:class:`Network` objects. Network ``b`` of a
+can have its own neuron parameters (:meth:`Network.set_neuron_model`, same model type per
+population), weights (:meth:`Network.set_weights`), source probabilities
+(:meth:`Network.set_source_probabilities`), modulator pulse amount
+(:meth:`Network.set_modulator_pulse`) and release schedule (``run(release=)``), and
+learning-rate scale (:meth:`Network.set_learning_rate_scale`). Background input is the
+same for all networks. Different topologies are different :class:`Network` objects. Network ``b`` of a
 population equals, bitwise, a ``population_size=1`` network built with
 ``seed=seed`` and ``network_indices=[b]`` (tested with 1 and 2 numba threads).
 """
@@ -521,6 +521,35 @@ class Network:
             self._syn[:, :, kernels.W_COL] = w
         else:
             self._syn[self._network(network), :, kernels.W_COL] = w
+
+    def set_neuron_model(self, population, model, network: int | None = None) -> None:
+        """Give one network (or all) of the population different parameters for the neurons
+        of ``population``: a parameter variant. ``model`` must be of the population's model
+        type (the update loop is chosen per population). Before the first step the
+        membrane state is also reset to ``model``'s initial state; later it is kept."""
+        pop = self._population(population)
+        if type(model) is not type(pop.model):
+            raise ValueError(
+                f"population {pop.name!r} is {type(pop.model).__name__}; got "
+                f"{type(model).__name__}")
+        rows = slice(None) if network is None else self._network(network)
+        self._nparams[rows, :, pop.start:pop.stop] = pack_parameters(model, self.dt_ms)[:, None]
+        if self.t == 0:
+            v0, s1_0, s2_0 = initial_state(model)
+            self.v[rows, pop.start:pop.stop] = v0
+            self.s1[rows, pop.start:pop.stop] = s1_0
+            self.s2[rows, pop.start:pop.stop] = s2_0
+
+    def set_modulator_pulse(self, modulator: str, amount: float, network: int | None = None) -> None:
+        """Amount of the scheduled pulse of ``modulator`` (see :class:`Modulator`) for one
+        network or all."""
+        names = [m.name for m in self.modulators]
+        if modulator not in names:
+            raise ValueError(f"unknown modulator {modulator!r}; known: {names}")
+        if not math.isfinite(amount):
+            raise ValueError(f"pulse amount must be finite, got {amount!r}")
+        rows = slice(None) if network is None else self._network(network)
+        self._mod_pulse[rows, names.index(modulator)] = amount
 
     def set_learning_rate_scale(self, scale) -> None:
         """Per-network factor on every conversion gain, shape () or (population_size,)."""
