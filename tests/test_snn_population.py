@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from agents.snn import Modulator, workload_w
+from agents.snn import workload_w
 
 
 def _run(population_size, network_indices=None, threads=1, steps=1500, release=None):
