@@ -286,8 +286,15 @@ class Network:
     """``B`` independent spiking networks with a shared topology (see module docstring).
 
     Build with :class:`NetworkBuilder`. :meth:`run` advances all networks by ``n_steps``
-    in one kernel call; :meth:`weights`, :meth:`eligibility` and :meth:`state_dict` flush
-    pending plasticity first, so what they return is exact.
+    (one kernel call per network, networks spread over ``numba.get_num_threads()``
+    threads); :meth:`weights`, :meth:`eligibility` and :meth:`state_dict` flush pending
+    plasticity first, so what they return is exact.
+
+    Public state (numpy arrays, network axis first): ``v`` (membrane potential, mV),
+    ``s1`` (second state variable: Izhikevich ``u``, LIF ``I_syn``, conductance LIF
+    ``g_exc``), ``s2`` (conductance LIF ``g_inh``), ``traces`` (neuron traces of the rule),
+    ``modulator_levels``, ``spike_count``, ``t`` (steps done). Recording:
+    :meth:`spikes`, :meth:`probes`.
     """
 
     def __init__(self, *, dt_ms, populations, synapses: CSRSynapses, background_probability,
