@@ -56,6 +56,7 @@ class SpikingParams(AgentParams):
     stdp_ltd_ratio: float = 0.0        #: LTD / LTP amplitude ratio (rule "rstdp": e.g. -1.2)
     background_hz: float = 20.0        #: Poisson background pulses per output neuron, Hz
     background_mV: float = 10.0        #: amplitude of a background pulse (current, nA into 1 Mohm)
+    lateral_inhibition: float = 0.0    #: weight of fixed inhibitory synapses between action groups (0: none)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -66,6 +67,8 @@ class SpikingParams(AgentParams):
         if abs(self.step_ms / self.dt_ms - round(self.step_ms / self.dt_ms)) > 1e-9:
             raise ValueError(f"step_ms ({self.step_ms}) must be a whole number of dt_ms "
                              f"({self.dt_ms})")
+        if self.lateral_inhibition < 0:
+            raise ValueError(f"lateral_inhibition must be >= 0, got {self.lateral_inhibition}")
         if self.n_critic < 1 or self.n_per_action < 1 or self.input_copies < 1:
             raise ValueError("n_critic, n_per_action and input_copies must be >= 1")
         if not 0 <= self.max_input_rate_hz * self.dt_ms / 1000.0 <= 1:
@@ -77,15 +80,26 @@ class SpikingParams(AgentParams):
 class _SpikingNetwork:
     """``B`` copies of the agent's network in the engine plus per-copy trace carry-over."""
 
-    def __init__(self, p: SpikingParams, n_in: int, n_out: int, seed: int, first_index: int,
+    def __init__(self, p: SpikingParams, n_in: int, unit_group: np.ndarray,
+                 competing_groups: np.ndarray, seed: int, first_index: int,
                  population_size: int):
         builder = NetworkBuilder(dt_ms=p.dt_ms, topology_seed=0)
         neuron = LIF(tau_m_ms=p.tau_m_ms, tau_syn_ms=p.tau_syn_ms, v_rest_mV=0.0,
                      v_reset_mV=0.0, v_thresh_mV=p.threshold_mV,
                      refractory_ms=p.refractory_ms, r_m_Mohm=1.0)
+        n_out = unit_group.size
         self.inputs = builder.add_population("input", n_in, PoissonSource())
         self.outputs = builder.add_population("output", n_out, neuron)
         builder.connect(self.inputs, self.outputs, AllToAll(), weight=0.0)
+        if p.lateral_inhibition > 0:
+            # Fixed inhibition between competing action groups: the winner silences the
+            # others, so only its synapses become eligible (Izhikevich-style WTA).
+            for g in competing_groups:
+                for h in competing_groups:
+                    if g != h:
+                        builder.connect(self.outputs.start + np.nonzero(unit_group == g)[0],
+                                        self.outputs.start + np.nonzero(unit_group == h)[0],
+                                        AllToAll(), weight=-p.lateral_inhibition)
         if p.background_hz > 0:
             builder.set_background(self.outputs, p.background_hz * p.dt_ms / 1000.0,
                                    p.background_mV)
@@ -96,8 +110,10 @@ class _SpikingNetwork:
                                                             first_index + population_size)),
                                  spike_capacity=self.substeps * (n_in + n_out))
         table = self.net.synapse_table()
-        self._syn_post = table["post"] - self.outputs.start
-        self._syn_pre = table["pre"] - self.inputs.start
+        self._feedforward = table["pre"] < self.inputs.stop
+        self._syn_post = table["post"][self._feedforward] - self.outputs.start
+        self._syn_pre = table["pre"][self._feedforward] - self.inputs.start
+        self._all_weights = np.full(table["pre"].size, -p.lateral_inhibition)
         self._pristine = self.net.state_dict()
         self.rate_scale = p.max_input_rate_hz * p.dt_ms / 1000.0
         K = self.substeps
@@ -114,7 +130,8 @@ class _SpikingNetwork:
         self.window_ms = p.step_ms
 
     def set_weights(self, weights: np.ndarray) -> None:
-        self.net.set_weights(weights[self._syn_post, self._syn_pre])
+        self._all_weights[self._feedforward] = weights[self._syn_post, self._syn_pre]
+        self.net.set_weights(self._all_weights)
 
     def reset(self, networks: np.ndarray) -> None:
         """Neural state of the given copies back to rest (the clock and noise go on)."""
@@ -144,17 +161,26 @@ class _SpikingNetwork:
             counts[b] = np.bincount(ids[is_out] - self.outputs.start, minlength=self.n_out)
             if not eligibility:
                 continue
-            pre = np.zeros((K, self.n_in))
-            pre[times[~is_out], ids[~is_out] - self.inputs.start] = 1.0
+            # Only inputs that spike now or still carry a trace can be eligible; skipping
+            # the silent ones keeps one-hot / sparse codes cheap.
+            active = np.nonzero((features[b] > 0.0) | (self.x_pre[b] != 0.0))[0]
+            column = np.full(self.n_in, -1)
+            column[active] = np.arange(active.size)
+            pre = np.zeros((K, active.size))
+            pre[times[~is_out], column[ids[~is_out] - self.inputs.start]] = 1.0
             post = np.zeros((K, self.n_out))
             post[times[is_out], ids[is_out] - self.outputs.start] = 1.0
-            x_read = self._kernel @ pre + self._carry_read[:, None] * self.x_pre[b]
-            elig[b] = post.T @ x_read
+            x_read = self._kernel @ pre + self._carry_read[:, None] * self.x_pre[b, active]
+            elig[b][:, active] = post.T @ x_read
             if self.ltd_ratio != 0.0:
                 y_read = self._kernel @ post + self._carry_read[:, None] * self.y_post[b]
-                elig[b] += self.ltd_ratio * (y_read.T @ pre)
-            self.x_pre[b] = self._carry_end * self.x_pre[b] + self._end_weights @ pre
+                elig[b][:, active] += self.ltd_ratio * (y_read.T @ pre)
+            self.x_pre[b, active] = self._carry_end * self.x_pre[b, active] \
+                + self._end_weights @ pre
             self.y_post[b] = self._carry_end * self.y_post[b] + self._end_weights @ post
+        # Traces below 1e-12 are dropped (set to 0) so that long-silent inputs leave the
+        # active set; the eligibility they would add is below 1e-12 per spike.
+        self.x_pre[self.x_pre < 1e-12] = 0.0
         return counts, elig
 
 
@@ -194,7 +220,10 @@ class SpikingAgent(ThreeFactorAgent):
         n_out = self.unit_group.size
         n_in = self.n_inputs * p.input_copies
         self.weights = rng.uniform(p.w_init_min, p.w_init_max, (n_out, n_in))
-        self._learner = _SpikingNetwork(p, n_in, n_out, self.seed, 0, 1)
+        self._competing = np.arange(self.n_groups)[1:] if self.has_critic else np.arange(
+            self.n_groups)
+        self._learner = _SpikingNetwork(p, n_in, self.unit_group, self._competing, self.seed,
+                                        0, 1)
         self._learner.set_weights(self.weights)
         self._inference: _SpikingNetwork | None = None
         self._weights_version = 0  # bumped on every change, so inference copies resync
@@ -222,7 +251,7 @@ class SpikingAgent(ThreeFactorAgent):
         if full_reset or self._inference is None or self._inference.B != n:
             # Inference copies use network indices 1.. so their noise differs from training's.
             self._inference = _SpikingNetwork(self.params, self.weights.shape[1],
-                                              self.unit_group.size, self.seed, 1, n)
+                                              self.unit_group, self._competing, self.seed, 1, n)
             self._inference_weights_version = -1
         else:
             self._inference.reset(episode_start)
