@@ -1,0 +1,47 @@
+"""The one evaluation protocol of neuromod-gym (every learner, every table).
+
+``evaluate(agent, env_id, n_episodes)`` plays ``n_episodes`` whole episodes on a SEPARATE
+env made with ``gym.make(env_id)``, episode ``i`` reset with seed ``EVAL_SEED + i`` (so
+every evaluation of every learner sees the same episodes), actions from
+``agent.predict(obs, state, episode_start, deterministic=True)``: greedy, plasticity and
+gradient updates frozen (``predict`` never learns). Its steps are not counted in any
+training budget. This is stable-baselines3's ``evaluate_policy`` loop (deterministic,
+recurrent ``state`` and ``episode_start`` passed back, undiscounted episode return) and
+the convention of ``scripts/bench_agent.py`` (20 episodes from seed 10,000 there).
+"""
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+__all__ = ["EVAL_SEED", "evaluate"]
+
+EVAL_SEED = 10_000  #: seed of the first evaluation episode (episode i: EVAL_SEED + i)
+
+
+def evaluate(agent, env_id: str, n_episodes: int = 10, seed: int = EVAL_SEED) -> np.ndarray:
+    """Undiscounted returns of ``n_episodes`` deterministic episodes, shape (n_episodes,).
+
+    ``agent``: anything with the stable-baselines3 ``predict`` surface (SpikingAgent,
+    RateTwinAgent, BaselineAgent, an SB3 model).
+    """
+    if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
+        raise ValueError(f"n_episodes must be an int >= 1, got {n_episodes!r}")
+    import neuromod_gym  # noqa: F401  (registers the tasks)
+
+    env = gym.make(env_id)
+    returns = np.zeros(n_episodes)
+    try:
+        for i in range(n_episodes):
+            obs, _ = env.reset(seed=seed + i)
+            state, start, done = None, True, False
+            while not done:
+                action, state = agent.predict(obs, state=state, episode_start=np.array([start]),
+                                              deterministic=True)
+                start = False
+                obs, reward, terminated, truncated, _ = env.step(int(np.asarray(action).reshape(-1)[0]))
+                returns[i] += float(reward)
+                done = terminated or truncated
+    finally:
+        env.close()
+    return returns
