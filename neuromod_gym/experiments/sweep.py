@@ -43,7 +43,7 @@ import numpy as np
 from neuromod_gym.experiments.io import read_csv, read_json, write_csv, write_json
 
 __all__ = ["AgentSpec", "COLUMNS", "parse_agent", "resolve_task", "prepare_sweep", "run_sweep",
-           "run_cell", "eval_steps", "load_results", "THREAD_ENV"]
+           "run_cell", "train_cell", "cell_path", "eval_steps", "load_results", "THREAD_ENV"]
 
 COLUMNS = ("task", "agent", "architecture", "rule", "seed", "kind", "step", "env_steps",
            "episode", "return", "length", "eval_return", "eval_std", "wall_s")
@@ -197,6 +197,12 @@ def run_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
 
     Deterministic: the same arguments give the same rows (``wall_s`` aside).
     """
+    return train_cell(task, agent_name, resolved, seed, budget, eval_every, eval_episodes)[1]
+
+
+def train_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
+               eval_every: int, eval_episodes: int, progress_bar: bool = False):
+    """:func:`run_cell` that also returns the trained agent: -> (agent, rows)."""
     from neuromod_gym.experiments.evaluation import evaluate
 
     pin_threads()
@@ -234,13 +240,13 @@ def run_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
         return True
 
     evaluate_due()  # step 0: the untrained agent
-    agent.learn(budget, callback=on_step)
+    agent.learn(budget, callback=on_step, progress_bar=progress_bar)
     flush_episodes()
     evaluate_due()
     if state["next"] < len(schedule):  # pragma: no cover (learn stopped early)
         raise RuntimeError(f"{task} / {agent_name} / seed {seed}: training stopped at "
                            f"{agent.num_timesteps} of {budget} steps")
-    return rows
+    return agent, rows
 
 
 # ----------------------------------------------------------------------------- the sweep
@@ -330,7 +336,7 @@ def prepare_sweep(tasks: list[str], agents: list[str], seeds: int | list[int], b
     return config
 
 
-def _cell_path(out: Path, task: str, agent: str, seed: int) -> Path:
+def cell_path(out: Path, task: str, agent: str, seed: int) -> Path:
     key = f"{task}|{agent}|{seed}"
     safe = re.sub(r"[^A-Za-z0-9.]+", "_", f"{task.split('/')[-1]}__{agent}")
     return out / "cells" / f"{safe}__s{seed}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.csv"
@@ -399,7 +405,7 @@ def _execute(config: dict, out: Path, backend: str, workers: int, address: str |
     sweep, resolved = config["sweep"], config["resolved"]
     cells = [(task, agent, seed) for task in sweep["tasks"] for agent in sweep["agents"]
              for seed in sweep["seeds"]]
-    todo = [c for c in cells if not _cell_path(out, *c).exists()]
+    todo = [c for c in cells if not cell_path(out, *c).exists()]
     jobs = [(task, agent, resolved[task][agent], seed, sweep["budget"], sweep["eval_every"],
              sweep["eval_episodes"]) for task, agent, seed in todo]
     from tqdm.auto import tqdm
@@ -408,7 +414,7 @@ def _execute(config: dict, out: Path, backend: str, workers: int, address: str |
                disable=not progress)
 
     def finished(job: tuple, rows: list[dict[str, Any]]) -> None:
-        write_csv(_cell_path(out, job[0], job[1], job[3]), rows, COLUMNS)
+        write_csv(cell_path(out, job[0], job[1], job[3]), rows, COLUMNS)
         bar.update(1)
 
     if jobs:
@@ -430,7 +436,7 @@ def _execute(config: dict, out: Path, backend: str, workers: int, address: str |
     bar.close()
     rows: list[dict[str, str]] = []
     for cell in cells:
-        rows.extend(read_csv(_cell_path(out, *cell)))
+        rows.extend(read_csv(cell_path(out, *cell)))
     return write_csv(out / "results.csv", rows, COLUMNS)
 
 

@@ -1,0 +1,133 @@
+"""Figures of a run folder (matplotlib, Agg): ``plot_run(run_dir)`` writes
+
+* ``plots/learning_curves.png``: per task, the evaluation return (top) and the online
+  training return (bottom, episodes binned per evaluation interval) against env steps,
+  IQM over seeds with a 95% bootstrap CI band (:mod:`neuromod_gym.experiments.statistics`);
+* ``plots/final_iqm.png``: per task, each agent's final evaluation IQM with its 95% CI.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_run", "plot_learning_curves", "plot_final_iqm"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _band(ax, steps, per_seed: np.ndarray, label: str, color) -> None:
+    from neuromod_gym.experiments.statistics import bootstrap_ci, iqm
+
+    centre, low, high = [], [], []
+    for column in per_seed.T:
+        column = column[~np.isnan(column)]
+        if column.size == 0:
+            centre.append(np.nan), low.append(np.nan), high.append(np.nan)
+            continue
+        centre.append(float(iqm(column)))
+        lo, hi = bootstrap_ci(column, iqm)
+        low.append(centre[-1] if math.isnan(lo) else lo)
+        high.append(centre[-1] if math.isnan(hi) else hi)
+    ax.plot(steps, centre, label=label, color=color, lw=1.8)
+    ax.fill_between(steps, low, high, color=color, alpha=0.2, lw=0)
+
+
+def plot_learning_curves(rows, summary, path: str | os.PathLike) -> Path:
+    plt = _pyplot()
+    tasks = list(summary["tasks"])
+    fig, axes = plt.subplots(2, len(tasks), figsize=(5.5 * len(tasks), 7), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for col, task in enumerate(tasks):
+        t = summary["tasks"][task]
+        for k, (agent, a) in enumerate(t["agents"].items()):
+            color = colors[k % len(colors)]
+            steps = a["curves"][a["seeds"][0]][0]
+            values = np.array([a["curves"][s][1] for s in a["seeds"]], dtype=float)
+            _band(axes[0, col], steps, values, f"{agent} (n={len(a['seeds'])})", color)
+            # online: training episodes binned by the evaluation interval they ended in
+            edges = np.asarray(steps, dtype=float)
+            online = np.full((len(a["seeds"]), len(edges) - 1), np.nan)
+            for i, seed in enumerate(a["seeds"]):
+                ends, rets = [], []
+                for r in rows:
+                    if (r["task"] == task and r["agent"] == agent and r["kind"] == "train"
+                            and int(r["seed"]) == seed):
+                        ends.append(float(r["step"]))
+                        rets.append(float(r["return"]))
+                if ends:
+                    which = np.clip(np.searchsorted(edges, ends, side="left") - 1, 0,
+                                    len(edges) - 2)
+                    for b in range(len(edges) - 1):
+                        chosen = np.asarray(rets)[which == b]
+                        if chosen.size:
+                            online[i, b] = chosen.mean()
+            _band(axes[1, col], edges[1:], online, agent, color)
+        if t["threshold"] is not None:
+            axes[0, col].axhline(t["threshold"], color="grey", ls="--", lw=0.8,
+                                 label=f"threshold {t['threshold']:g}")
+        axes[0, col].set_title(f"{task}\nevaluation (deterministic, frozen, separate env)")
+        axes[0, col].set_ylabel("eval return (IQM, 95% CI)")
+        axes[1, col].set_title("online training return (episodes ending in each interval)")
+        axes[1, col].set_ylabel("episode return (IQM, 95% CI)")
+        axes[1, col].set_xlabel("env steps")
+        axes[0, col].legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_final_iqm(summary, path: str | os.PathLike) -> Path:
+    plt = _pyplot()
+    tasks = list(summary["tasks"])
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 0.6 + 0.55 * max(
+        len(t["agents"]) for t in summary["tasks"].values())), squeeze=False)
+    for col, task in enumerate(tasks):
+        ax = axes[0, col]
+        agents = list(summary["tasks"][task]["agents"].items())
+        for y, (agent, a) in enumerate(agents):
+            lo, hi = a["final_iqm_ci"]
+            if math.isnan(lo):
+                lo = hi = a["final_iqm"]
+            ax.barh(y, hi - lo, left=lo, height=0.6, color=f"C{y}", alpha=0.45)
+            ax.plot([a["final_iqm"]] * 2, [y - 0.3, y + 0.3], color=f"C{y}", lw=2)
+            ax.plot(a["final"], [y] * len(a["final"]), "k.", ms=4)
+        ax.set_yticks(range(len(agents)), [a for a, _ in agents])
+        ax.invert_yaxis()
+        ax.set_xlabel("final eval return: IQM (line), 95% CI (bar), seeds (dots)")
+        ax.set_title(task, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_run(run_dir: str | os.PathLike, thresholds: dict[str, float] | None = None
+             ) -> list[Path]:
+    """Write the run folder's figures into ``run_dir/plots/``; -> their paths."""
+    from neuromod_gym.experiments.statistics import summarize
+    from neuromod_gym.experiments.sweep import load_results
+
+    run_dir = Path(run_dir)
+    rows = load_results(run_dir)
+    summary = summarize(rows, thresholds)
+    plots = run_dir / "plots"
+    plots.mkdir(exist_ok=True)
+    # savefig to a temp name, then rename: a killed run never leaves half a PNG
+    paths = []
+    for name, draw in (("learning_curves.png", lambda p: plot_learning_curves(rows, summary, p)),
+                       ("final_iqm.png", lambda p: plot_final_iqm(summary, p))):
+        tmp = plots / f".{name}.tmp.png"
+        draw(tmp)
+        os.replace(tmp, plots / name)
+        paths.append(plots / name)
+    return paths
