@@ -89,7 +89,7 @@ def plot_learning_curves(rows, summary, path: str | os.PathLike) -> Path:
 def plot_final_iqm(summary, path: str | os.PathLike) -> Path:
     plt = _pyplot()
     tasks = list(summary["tasks"])
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 0.6 + 0.55 * max(
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 1.4 + 0.6 * max(
         len(t["agents"]) for t in summary["tasks"].values())), squeeze=False)
     for col, task in enumerate(tasks):
         ax = axes[0, col]
@@ -102,6 +102,7 @@ def plot_final_iqm(summary, path: str | os.PathLike) -> Path:
             ax.plot([a["final_iqm"]] * 2, [y - 0.3, y + 0.3], color=f"C{y}", lw=2)
             ax.plot(a["final"], [y] * len(a["final"]), "k.", ms=4)
         ax.set_yticks(range(len(agents)), [a for a, _ in agents])
+        ax.margins(x=0.08)
         ax.invert_yaxis()
         ax.set_xlabel("final eval return: IQM (line), 95% CI (bar), seeds (dots)")
         ax.set_title(task, fontsize=10)
