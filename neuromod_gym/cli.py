@@ -96,7 +96,8 @@ def _train(args: argparse.Namespace) -> int:
                            command="neuromod-gym " + shlex.join(args.argv))
     sweep = config["sweep"]
     task, agent_name = sweep["tasks"][0], sweep["agents"][0]
-    agent, rows = train_cell(task, agent_name, config["resolved"][task][agent_name], args.seed,
+    resolved = config["resolved"][task][agent_name]
+    agent, rows = train_cell(task, agent_name, resolved, args.seed,
                              sweep["budget"], sweep["eval_every"], sweep["eval_episodes"],
                              progress_bar=True)
     write_csv(cell_path(out, task, agent_name, args.seed), rows, COLUMNS)
@@ -104,6 +105,12 @@ def _train(args: argparse.Namespace) -> int:
     checkpoint = agent.save(out / "agent")
     print(f"checkpoint: {checkpoint}")
     _finish(out, _thresholds(args.threshold))
+    if resolved["kind"] in ("spiking", "twin"):
+        from neuromod_gym.experiments.sweep import build_agent
+        from neuromod_gym.plotting import plot_episode
+
+        initial = build_agent(task, resolved["kind"], resolved, args.seed).weights
+        print(f"wrote {plot_episode(agent, initial, out / 'plots' / 'episode.png')}")
     return 0
 
 

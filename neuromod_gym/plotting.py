@@ -132,3 +132,87 @@ def plot_run(run_dir: str | os.PathLike, thresholds: dict[str, float] | None = N
         os.replace(tmp, plots / name)
         paths.append(plots / name)
     return paths
+
+
+def plot_episode(agent, initial_weights: np.ndarray, path: str | os.PathLike,
+                 n_steps: int = 200) -> Path:
+    """Episode figure of a spiking (or twin) agent: ``n_steps`` further training steps
+    (plasticity on) recorded on one time axis: output spike raster (spiking agent only),
+    the DA third factor (TD error), ACh and NE levels, reward and task events; plus the
+    weight distribution at initialisation (``initial_weights``) and now.
+
+    Reads the agent's public ``weights``, ``modulation.system.levels`` and ``learn``'s
+    callback locals; the raster reads the engine's spike buffer through the agent's
+    private ``_learner`` (absent: no raster).
+    """
+    plt = _pyplot()
+    learner = getattr(agent, "_learner", None)
+    net = getattr(learner, "net", None)
+    dt_ms = float(getattr(agent.params, "dt_ms", 1.0))
+    step_ms = float(getattr(agent.params, "step_ms", 1.0))
+    t, da, ach, ne, reward, events = [], [], [], [], [], []
+    spike_t, spike_id = [], []
+    start = agent.num_timesteps
+
+    def record(local, _globals) -> bool:
+        k = agent.num_timesteps - start
+        t.append(k * step_ms)
+        levels = agent.modulation.system.levels
+        da.append(float(local.get("dopamine", 0.0)))
+        ach.append(float(levels.get("ACh", 0.0)))
+        ne.append(float(levels.get("NE", 0.0)))
+        reward.append(float(local.get("reward", 0.0)))
+        events.append(tuple(local.get("info", {}).get("events", ())))
+        if net is not None:
+            times, ids = net.spikes(0)
+            window = int(round(step_ms / dt_ms))
+            keep = (times >= net.t - window) & (ids >= learner.outputs.start)
+            # the window just run belongs to step k (spike times relative to its start)
+            spike_t.extend((k + (times[keep] - (net.t - window)) * dt_ms / step_ms) * step_ms)
+            spike_id.extend(ids[keep] - learner.outputs.start)
+        return True
+
+    agent.learn(n_steps, callback=record)
+    rows = 4 if net is not None else 3
+    fig = plt.figure(figsize=(11, 2.2 * rows + 2.4))
+    grid = fig.add_gridspec(rows + 1, 2, height_ratios=[1.6] * (rows - 3) + [1, 1, 0.8, 1.6])
+    axes = [fig.add_subplot(grid[i, :]) for i in range(rows)]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+    i = 0
+    if net is not None:
+        groups = agent.unit_group[np.asarray(spike_id, dtype=int)] if spike_id else []
+        axes[0].scatter(spike_t, spike_id, s=1, c=groups, cmap="tab10", vmin=0, vmax=9)
+        axes[0].set_ylabel("output neuron\n(colour: group)")
+        axes[0].set_title(f"{agent.env_id}: {n_steps} training steps after training "
+                          f"(architecture {agent.architecture}, rule {agent.rule})")
+        i = 1
+    axes[i].plot(t, da, color="tab:green", lw=1)
+    axes[i].axhline(0, color="grey", lw=0.5)
+    axes[i].set_ylabel("DA third factor\n(TD error)")
+    axes[i + 1].plot(t, ach, color="tab:blue", lw=1, label="ACh")
+    axes[i + 1].plot(t, ne, color="tab:red", lw=1, label="NE (phasic)")
+    axes[i + 1].set_ylabel("level")
+    axes[i + 1].legend(fontsize=8, loc="upper right")
+    names = sorted({e for ev in events for e in ev})
+    for j, name in enumerate(names):
+        xs = [x for x, ev in zip(t, events) if name in ev]
+        axes[i + 2].plot(xs, [j] * len(xs), "|", ms=8, label=name)
+    rewarded = [x for x, r in zip(t, reward) if r != 0]
+    axes[i + 2].plot(rewarded, [len(names)] * len(rewarded), "k|", ms=8)
+    axes[i + 2].set_yticks(range(len(names) + 1), names + ["reward != 0"])
+    axes[i + 2].set_xlabel("network time (ms)" if net is not None else "time (step x step_ms)")
+    weights_ax = fig.add_subplot(grid[rows, :])
+    bins = np.linspace(min(initial_weights.min(), agent.weights.min()),
+                       max(initial_weights.max(), agent.weights.max()) + 1e-9, 60)
+    weights_ax.hist(initial_weights.ravel(), bins=bins, alpha=0.5, label="initial")
+    weights_ax.hist(agent.weights.ravel(), bins=bins, alpha=0.5, label="after training")
+    weights_ax.set_xlabel("synaptic weight")
+    weights_ax.set_ylabel("synapses")
+    weights_ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return Path(path)

@@ -48,7 +48,7 @@ def test_train_writes_checkpoint_summary_and_figures(tmp_path):
     assert main(["train", "--task", "CartPole-v1", "--agent", "twin", "--budget", "300",
                  "--eval-every", "150", "--eval-episodes", "2", "--out", str(out)]) == 0
     for name in ("config.json", "results.csv", "summary.md", "agent.npz",
-                 "plots/learning_curves.png", "plots/final_iqm.png"):
+                 "plots/learning_curves.png", "plots/final_iqm.png", "plots/episode.png"):
         assert (out / name).exists(), name
     from agents.twin import RateTwinAgent
     assert RateTwinAgent.load(out / "agent.npz").num_timesteps == 300
