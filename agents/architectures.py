@@ -687,6 +687,10 @@ class ThreeFactorAgent:
     def get_env(self):
         return self.env
 
+    def get_vec_normalize_env(self) -> None:
+        """stable-baselines3 callbacks ask for it; the agents never normalise observations."""
+        return None
+
     def set_env(self, env) -> None:
         env = prepare_env(env)
         self._check_spaces(env)
@@ -768,6 +772,10 @@ def _adapt_callback(callback, agent):
     if callback is None:
         return None
     if hasattr(callback, "init_callback") and hasattr(callback, "on_step"):
+        if getattr(agent, "logger", None) is None:
+            # stable-baselines3 callbacks record through model.logger; a silent one here.
+            from stable_baselines3.common.logger import Logger
+            agent.logger = Logger(folder=None, output_formats=[])
         callback.init_callback(agent)
         callback.on_training_start(locals(), globals())
 

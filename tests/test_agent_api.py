@@ -194,6 +194,11 @@ def test_stable_baselines3_interop():
 
     agent.learn(100, callback=Stop())
     assert agent.num_timesteps == 30
+    from stable_baselines3.common.callbacks import EvalCallback
+
+    evaluation = EvalCallback(gym.make("CartPole-v1"), eval_freq=20, n_eval_episodes=1)
+    agent.learn(40, callback=evaluation)
+    assert evaluation.n_calls == 40 and np.isfinite(evaluation.last_mean_reward)
     mean, std = evaluate_policy(agent, gym.make("CartPole-v1"), n_eval_episodes=2)
     assert mean > 0
     vec = make_vec_env("CartPole-v1", n_envs=4, seed=0)
