@@ -9,13 +9,11 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from neuromod_gym.experiments import statistics as st
-from neuromod_gym.experiments.io import read_csv
 from neuromod_gym.experiments.sweep import (COLUMNS, TIMING_COLUMNS, eval_steps, load_results,
                                             parse_agent, prepare_sweep, resolve_agent,
                                             run_cell, run_sweep)

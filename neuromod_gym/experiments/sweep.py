@@ -82,7 +82,7 @@ def parse_agent(name: str) -> AgentSpec:
         raise ValueError(f"agent name must be a non-empty string, got {name!r}")
     head, *mods = re.split(r"(?=[+-])", name.strip())
     kind, *rest = head.split(":")
-    known = f"known: ppo, a2c, dqn, twin[:ARCH], spiking[:ARCH[:RULE]][+ne|+ach|+tonic_ne|-da|...]"
+    known = "known: ppo, a2c, dqn, twin[:ARCH], spiking[:ARCH[:RULE]][+ne|+ach|+tonic_ne|-da|...]"
     if kind in BASELINES:
         if rest or mods:
             raise ValueError(f"agent {name!r}: baselines take no architecture, rule or modulators")
