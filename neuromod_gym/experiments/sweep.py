@@ -34,6 +34,7 @@ import re
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -178,17 +179,29 @@ def eval_steps(budget: int, eval_every: int) -> list[int]:
     return steps
 
 
-def pin_threads() -> None:
-    """One thread per worker for numba, torch and BLAS (workers run side by side)."""
-    for key, value in THREAD_ENV.items():
-        os.environ.setdefault(key, value)
+@contextmanager
+def single_thread():
+    """Run a cell on one numba / torch thread, then restore the caller's thread counts.
+
+    Worker processes also get :data:`THREAD_ENV` before they import anything
+    (:func:`_worker_init`, Ray's ``runtime_env``); here, in a process that may already
+    have started numba's thread pool (``--workers 1``, ``train``, tests), the environment
+    is left alone: numba refuses a changed ``NUMBA_NUM_THREADS`` once its threads run.
+    """
+    import numba
+
+    numba_threads = numba.get_num_threads()
+    torch = sys.modules.get("torch")
+    torch_threads = torch.get_num_threads() if torch is not None else None
+    numba.set_num_threads(1)
+    if torch is not None:
+        torch.set_num_threads(1)
     try:
-        import numba
-        numba.set_num_threads(1)
-    except (ImportError, ValueError):  # pragma: no cover
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+        yield
+    finally:
+        numba.set_num_threads(numba_threads)
+        if torch is not None and torch_threads is not None:
+            torch.set_num_threads(torch_threads)
 
 
 def run_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
@@ -203,9 +216,15 @@ def run_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
 def train_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
                eval_every: int, eval_episodes: int, progress_bar: bool = False):
     """:func:`run_cell` that also returns the trained agent: -> (agent, rows)."""
+    with single_thread():
+        return _train_cell(task, agent_name, resolved, seed, budget, eval_every, eval_episodes,
+                           progress_bar)
+
+
+def _train_cell(task: str, agent_name: str, resolved: dict, seed: int, budget: int,
+                eval_every: int, eval_episodes: int, progress_bar: bool):
     from neuromod_gym.experiments.evaluation import evaluate
 
-    pin_threads()
     t0 = time.perf_counter()
     agent = build_agent(task, resolved["kind"], resolved, seed)
     base = {"task": task, "agent": agent_name, "architecture": resolved["architecture"],
