@@ -14,7 +14,8 @@ Architectures (``architecture=``) say which groups exist and what third factor e
 output unit receives; the weight change of synapse (input i -> output unit j) is always
 
     z_ji <- decay * z_ji + factor_j * eligibility_ji        (z: per-synapse trace)
-    w_ji <- clip(w_ji + lr_j * gain * signal * z_ji)        (gain: neuromodulation)
+    w_ji <- bound(w_ji + lr_j * gain * signal * z_ji)       (gain: neuromodulation;
+                                                             hard or soft bounds)
 
 * ``"actor_critic"``: a critic group (value affine in its rate) and one group per action
   (logits proportional to group rates, softmax sampling). ``signal`` = dopamine = TD
@@ -27,7 +28,8 @@ output unit receives; the weight change of synapse (input i -> output unit j) is
 * ``"rstdp"``: Izhikevich-style direct reward-modulated STDP policy: one group per
   action, action sampled from the group rates; ``signal`` = dopamine = scaled reward
   minus its running average; ``factor`` = 1; ``decay = trace_lambda`` per step (the
-  eligibility trace spanning steps).
+  eligibility trace spanning steps). Measured at chance on ReversalBandit and CartPole
+  (BENCHMARKS.md): kept as the honest baseline the other two improve on.
 
 Episode boundaries: neural state is reset at every episode start; on true termination the
 next value is 0, on truncation the agent bootstraps from the value of the final
@@ -40,7 +42,7 @@ import itertools
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 import gymnasium as gym
