@@ -121,6 +121,15 @@ class NeuromodTask(gym.Env):
         self._run_started = True
         return new_run
 
+    def _set_render_mode(self, render_mode: str | None) -> None:
+        """Accept None or one of ``metadata["render_modes"]``; ValueError otherwise."""
+        modes = self.metadata.get("render_modes", [])
+        if render_mode is not None and render_mode not in modes:
+            raise ValueError(
+                f"render_mode must be None or one of {modes} for {type(self).__name__}, got {render_mode!r}"
+            )
+        self.render_mode = render_mode
+
     def _require_run(self) -> None:
         if not self._run_started:
             raise RuntimeError("call reset() before step()")

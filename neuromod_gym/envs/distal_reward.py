@@ -162,9 +162,7 @@ class DistalRewardEnv(NeuromodTask):
         self.trials_per_episode = trials_per_episode
         retention = check_retention("observer_retention", observer_retention)
         self.observer_retention = retention
-        if render_mode is not None:
-            raise ValueError(f"render_mode: DistalReward has no rendering, got {render_mode!r}")
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
 
         self.action_space = spaces.Discrete(self.n_responses)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(self.n_cues,), dtype=np.float32)

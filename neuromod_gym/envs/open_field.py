@@ -255,9 +255,7 @@ class OpenFieldNavigationEnv(NeuromodTask):
         self.n_headings = check_int("n_headings", n_headings, 2)
         self.grid_cells_per_side = check_int("grid_cells_per_side", grid_cells_per_side, 1)
         self.observer_retention = check_retention("observer_retention", observer_retention)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
         self.render_size = check_int("render_size", render_size, 32)
 
         # Obstacle first: goals and starts are checked against it.

@@ -148,8 +148,7 @@ class ReversalBanditEnv(NeuromodTask):
         if not isinstance(randomize_arms, (bool, np.bool_)):
             raise ValueError(f"randomize_arms must be a bool, got {randomize_arms!r}")
         retention = check_retention("observer_retention", observer_retention)
-        if render_mode is not None:
-            raise ValueError(f"render_mode: ReversalBandit has no rendering, got {render_mode!r}")
+        self._set_render_mode(render_mode)
 
         self.reward_probabilities = tuple(probabilities)
         self.n_arms = len(probabilities)
@@ -160,7 +159,6 @@ class ReversalBanditEnv(NeuromodTask):
         self.randomize_arms = bool(randomize_arms)
         self.observer_retention = retention
         self.dt_ms = check_positive("dt_ms", dt_ms)
-        self.render_mode = render_mode
 
         self.action_space = spaces.Discrete(self.n_arms)
         size = self.n_arms + 1 if observation_mode == "previous" else 1

@@ -189,9 +189,7 @@ class TraceConditioningEnv(NeuromodTask):
         self.trials_per_episode = trials_per_episode
         retention = check_retention("observer_retention", observer_retention)
         self.observer_retention = retention
-        if render_mode is not None:
-            raise ValueError(f"render_mode: TraceConditioning has no rendering, got {render_mode!r}")
-        self.render_mode = render_mode
+        self._set_render_mode(render_mode)
 
         self.action_space = spaces.Discrete(2)
         self.observation_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
