@@ -36,6 +36,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
+from neuromod_gym.experiments.evaluation import evaluate  # noqa: E402
+
 EVAL_EPISODES = 20
 EVAL_SEED = 10_000
 SOLVED = 475.0
@@ -43,19 +45,8 @@ SOLVED = 475.0
 
 # ----------------------------------------------------------------------------- CartPole
 def greedy_return(agent, n_episodes: int = EVAL_EPISODES) -> float:
-    env = gym.make("CartPole-v1")
-    returns = []
-    for i in range(n_episodes):
-        obs, _ = env.reset(seed=EVAL_SEED + i)
-        done, total, start = False, 0.0, True
-        while not done:
-            action, _ = agent.predict(obs, episode_start=np.array([start]), deterministic=True)
-            start = False
-            obs, reward, terminated, truncated, _ = env.step(int(action))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+    """Mean return of the project's one evaluation protocol on CartPole-v1."""
+    return float(evaluate(agent, "CartPole-v1", n_episodes, seed=EVAL_SEED).mean())
 
 
 def first_train_mean_episode(returns: list[float]) -> int | None:

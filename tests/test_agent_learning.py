@@ -9,26 +9,16 @@ import pytest
 from agents.spiking_agent import SpikingAgent
 from agents.twin import RateTwinAgent
 from neuromod_gym.envs import register_tasks
+from neuromod_gym.experiments.evaluation import evaluate
 
 register_tasks()
 
 RANDOM_CARTPOLE_RETURN = 22.0  # mean return of a uniformly random CartPole-v1 policy
 
 
-def greedy_cartpole_return(agent, n_episodes: int = 5, seed: int = 10_000) -> float:
-    env = gym.make("CartPole-v1")
-    returns = []
-    for i in range(n_episodes):
-        obs, _ = env.reset(seed=seed + i)
-        done, total, start = False, 0.0, True
-        while not done:
-            action, _ = agent.predict(obs, episode_start=np.array([start]), deterministic=True)
-            start = False
-            obs, reward, terminated, truncated, _ = env.step(int(action))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+def greedy_cartpole_return(agent, n_episodes: int = 5) -> float:
+    """Mean return under the project's one evaluation protocol (greedy, frozen, seeds 10,000+)."""
+    return float(evaluate(agent, "CartPole-v1", n_episodes).mean())
 
 
 class _OptimalChoices(gym.Wrapper):
