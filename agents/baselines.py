@@ -5,7 +5,7 @@
     action, _ = agent.predict(obs, deterministic=True)
     agent.episode_returns, agent.episode_lengths     # finished training episodes, in order
 
-Hyperparameters come from ``agents/hyperparams/baselines.yaml``: rl-zoo3's tuned values
+Hyperparameters come from ``agents/hyperparams/{ppo,a2c,dqn}.yaml``: rl-zoo3's tuned values
 for the Gymnasium tasks where rl-zoo3 has them (e.g. PPO on CartPole-v1: 8 envs,
 n_steps 32, ...), sensible small-task defaults for ours; keyword arguments override them.
 torch and stable-baselines3 are imported lazily (only when an agent is built), so the
@@ -14,12 +14,12 @@ spiking core never imports torch; install them with the ``baselines`` extra.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from importlib.util import find_spec
 from typing import Any, Callable
 
 import numpy as np
-import yaml
+
+from agents.hyperparams import load_hyperparams
 
 __all__ = ["BASELINES", "BaselineAgent", "baseline_hyperparams", "baselines_available"]
 
@@ -32,21 +32,15 @@ def baselines_available() -> bool:
 
 
 def baseline_hyperparams(algorithm: str, env_id: str | None) -> dict[str, Any]:
-    """``default`` merged with ``env_id``'s entry of ``algorithm``'s section of
-    ``baselines.yaml`` (the same merge as :func:`agents.hyperparams.load_hyperparams`).
+    """``default`` merged with ``env_id``'s entry of ``<algorithm>.yaml``
+    (:func:`agents.hyperparams.load_hyperparams`, the one loader).
 
     Raises:
         ValueError: unknown algorithm or a malformed file.
     """
     if algorithm not in BASELINES:
         raise ValueError(f"unknown baseline {algorithm!r}; known: {list(BASELINES)}")
-    text = resources.files("agents.hyperparams").joinpath("baselines.yaml").read_text("utf-8")
-    section = (yaml.safe_load(text) or {}).get(algorithm, {})
-    if not isinstance(section, dict):
-        raise ValueError(f"baselines.yaml: section {algorithm!r} must be a dict")
-    merged = dict(section.get("default", {}) or {})
-    merged.update(section.get(env_id, {}) or {})
-    return merged
+    return load_hyperparams(algorithm, env_id)
 
 
 def _linear(start: float) -> Callable[[float], float]:
@@ -72,7 +66,7 @@ class BaselineAgent:
         seed: seeds the model (torch, action noise) and the training envs; same seed and
             one torch thread give the same training.
         **params: constructor arguments of the SB3 algorithm plus ``n_envs`` and
-            ``policy``; unspecified ones come from ``baselines.yaml``.
+            ``policy``; unspecified ones come from ``<algorithm>.yaml``.
 
     Attributes:
         params: the resolved hyperparameters (YAML + overrides, schedules as "lin_X").

@@ -1,6 +1,7 @@
 """Per-task hyperparameters shipped with the package (rl-zoo3 style).
 
-Each agent kind has one YAML file here (``spiking.yaml``, ``twin.yaml``) keyed by
+Each agent kind has one YAML file here (``spiking.yaml``, ``twin.yaml``, and the
+stable-baselines3 baselines' ``ppo.yaml``, ``a2c.yaml``, ``dqn.yaml``) keyed by
 Gymnasium env id, with a ``default`` entry. :func:`load_hyperparams` is the one loader:
 it returns ``default`` updated with the env's own entry (if any). Values the user passes
 to the agent's constructor override both.
@@ -14,7 +15,7 @@ import yaml
 
 __all__ = ["load_hyperparams", "AGENT_KINDS"]
 
-AGENT_KINDS = ("spiking", "twin")
+AGENT_KINDS = ("spiking", "twin", "ppo", "a2c", "dqn")
 
 
 def load_hyperparams(agent_kind: str, env_id: str | None) -> dict[str, Any]:

@@ -13,7 +13,7 @@ into ``results.csv`` (tidy rows, :data:`COLUMNS`).
 
 Agent names (``parse_agent``)::
 
-    ppo | a2c | dqn                       stable-baselines3, hyperparameters from baselines.yaml
+    ppo | a2c | dqn                       stable-baselines3, hyperparameters from agents/hyperparams/<algo>.yaml
     twin[:ARCHITECTURE]                   the rate-based twin
     spiking[:ARCHITECTURE[:RULE]][+MOD|-MOD ...]
         ARCHITECTURE: actor_critic | action_value | rstdp (default: per task, spiking.yaml)
