@@ -232,7 +232,7 @@ def run_bandit(job) -> dict:
     env = _RecordOptimal(gym.make("neuromod_gym/ReversalBandit-v0"))
     t0 = time.perf_counter()
     agent = cls(env, seed=seed, **params)
-    agent.learn(args.trials)
+    agent.learn(args.trials or 20_000)
     return {"learner": name, "seed": seed,
             "optimal_last_2000": float(np.mean(env.optimal[-2000:])),
             "latency_median": reversal_latency(env.optimal, env.reversal),
@@ -252,32 +252,44 @@ def bandit_table(results: list[dict]) -> str:
 
 
 # ----------------------------------------------------------------------------- main
+def plan_cartpole(args, seeds):
+    learners = args.learners or ["spiking", "twin", "ppo"]
+    return [(k, s, args, args.params) for k in learners for s in seeds], run_cartpole, cartpole_table
+
+
+def plan_bandit(args, seeds):
+    learners = args.learners or list(BANDIT_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_bandit, bandit_table
+
+
+# Each benchmark: name -> plan(args, seeds) -> (jobs, runner(job) -> dict, table(results) -> str).
+# The runner runs in a worker process, so it and its jobs must be picklable (module level).
+BENCHMARKS = {
+    "cartpole": plan_cartpole,
+    "bandit": plan_bandit,
+}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("task", choices=["cartpole", "bandit"])
+    parser.add_argument("task", choices=sorted(BENCHMARKS))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--learners", nargs="+", default=None,
-                        help="cartpole: spiking twin ppo; bandit: names in BANDIT_LEARNERS")
+                        help="which learners of the benchmark to run (default: all)")
     parser.add_argument("--eval-every", type=int, default=2000, help="env steps between evals")
     parser.add_argument("--max-episodes", type=int, default=250)
     parser.add_argument("--max-steps", type=int, default=150_000)
-    parser.add_argument("--trials", type=int, default=20_000)
+    parser.add_argument("--trials", type=int, default=None,
+                        help="trials per seed (default: the benchmark's own)")
     parser.add_argument("--params", type=json.loads, default={},
                         help="JSON dict of extra agent parameters (spiking / twin)")
     parser.add_argument("--out", default=None, help="JSON file for per-seed results")
     args = parser.parse_args(argv)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     t0 = time.perf_counter()
-    if args.task == "cartpole":
-        learners = args.learners or ["spiking", "twin", "ppo"]
-        jobs = [(k, s, args, args.params) for k in learners for s in seeds]
-        runner, table = run_cartpole, cartpole_table
-    else:
-        learners = args.learners or list(BANDIT_LEARNERS)
-        jobs = [(k, s, args) for k in learners for s in seeds]
-        runner, table = run_bandit, bandit_table
+    jobs, runner, table = BENCHMARKS[args.task](args, seeds)
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover
