@@ -110,6 +110,10 @@ class FeatureEncoder:
         hi = np.asarray(observation_space.high, dtype=np.float64).reshape(-1)
         lo = np.where(np.isfinite(lo), lo, -unbounded_range)
         hi = np.where(np.isfinite(hi), hi, unbounded_range)
+        for name, bound in (("observation_low", low), ("observation_high", high)):
+            if bound is not None and np.size(bound) not in (1, d):
+                raise ValueError(f"{name} needs 1 or {d} values (the observation's size), got "
+                                 f"{np.size(bound)}")
         if low is not None:
             lo = np.broadcast_to(np.asarray(low, dtype=np.float64), (d,)).copy()
         if high is not None:
@@ -199,8 +203,27 @@ class AgentParams:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, float) and not math.isfinite(value):
+            # Type first: a string or None would otherwise fail later in a comparison or in
+            # numpy without the parameter's name, and a truthy string would switch a flag on.
+            kind = type(f.default)
+            if kind is bool and not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"parameter {f.name} must be True or False, got {value!r}")
+            if kind in (int, float) and (isinstance(value, (bool, np.bool_)) or not isinstance(
+                    value, (int, np.integer) if kind is int else (int, float, np.integer,
+                                                                   np.floating))):
+                raise ValueError(f"parameter {f.name} must be "
+                                 f"{'an int' if kind is int else 'a number'}, got {value!r}")
+            if isinstance(value, (float, np.floating)) and not math.isfinite(value):
                 raise ValueError(f"parameter {f.name} must be finite, got {value!r}")
+        if self.unbounded_range <= 0:
+            raise ValueError(f"unbounded_range must be > 0, got {self.unbounded_range}")
+        for name in ("observation_low", "observation_high"):
+            bound = getattr(self, name)
+            if bound is not None and not (isinstance(bound, (tuple, list)) and bound and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in bound)):
+                raise ValueError(f"{name} must be None or a sequence of finite numbers, got "
+                                 f"{bound!r}")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
         if not 0.0 <= self.trace_lambda <= 1.0:
@@ -738,6 +761,8 @@ class ThreeFactorAgent:
                         **meta["params"])
         except (KeyError, TypeError) as error:
             raise ValueError(f"{path}: checkpoint metadata incomplete ({error!r})") from None
+        except ValueError as error:  # a recorded value the agent refuses: say which file
+            raise ValueError(f"{path}: {error}") from None
         if env is not None:
             agent.set_env(env)
         w = arrays.get("weights")
@@ -747,8 +772,15 @@ class ThreeFactorAgent:
         agent.weights[...] = w
         agent._push_weights()
         agent._load_extra_state(arrays)
-        agent.num_timesteps = int(meta.get("num_timesteps", 0))
-        agent.reward_baseline = float(meta.get("reward_baseline", 0.0))
+        num_timesteps = meta.get("num_timesteps", 0)
+        reward_baseline = meta.get("reward_baseline", 0.0)
+        if isinstance(num_timesteps, bool) or not isinstance(num_timesteps, int) or num_timesteps < 0:
+            raise ValueError(f"{path}: num_timesteps must be an int >= 0, got {num_timesteps!r}")
+        if not isinstance(reward_baseline, (int, float)) or not math.isfinite(reward_baseline):
+            raise ValueError(f"{path}: reward_baseline must be a finite number, got "
+                             f"{reward_baseline!r}")
+        agent.num_timesteps = num_timesteps
+        agent.reward_baseline = float(reward_baseline)
         return agent
 
 

@@ -88,6 +88,12 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _is_finite_number(value) -> bool:
+    """A real, finite number (not a bool, not a string: those would fail later, unnamed)."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_)) and math.isfinite(value))
+
+
 @dataclass(frozen=True)
 class ModulatorKinetics:
     """Release kinetics of one neuromodulator (see the module docstring for the equations).
@@ -278,7 +284,8 @@ class Neuromodulator:
         return self._K * (self._p_d - self._p_r)
 
     def step(self, signal: float = 0.0, release_scale: float = 1.0) -> float:
-        _require(math.isfinite(signal), f"{self.kinetics.name} signal must be finite, got {signal!r}")
+        _require(_is_finite_number(signal),
+                 f"{self.kinetics.name} signal must be a finite number, got {signal!r}")
         u = self.kinetics.phasic_gain * float(signal) * release_scale
         if self._delay:
             self._queue.append(u)
@@ -301,6 +308,7 @@ class UtilityMonitor:
 
     def __init__(self, dt_ms: float = 1.0, short_tau_ms: float = 10_000.0,
                  long_tau_ms: float = 100_000.0, utility_floor: float = 1e-3) -> None:
+        _require(_is_finite_number(dt_ms) and dt_ms > 0, f"dt_ms must be > 0, got {dt_ms!r}")
         _require(0 < short_tau_ms < long_tau_ms,
                  f"need 0 < short_tau_ms < long_tau_ms, got {short_tau_ms!r}, {long_tau_ms!r}")
         _require(utility_floor > 0, f"utility_floor must be > 0, got {utility_floor!r}")
@@ -489,6 +497,12 @@ class NeuromodulatorSystem:
         _require(self.dopamine_third_factor in _THIRD_FACTORS,
                  f"dopamine_third_factor must be one of {_THIRD_FACTORS}, "
                  f"got {self.dopamine_third_factor!r}")
+        for name in ("ach_novelty_weight", "ach_uncertainty_weight"):
+            value = getattr(self, name)
+            _require(_is_finite_number(value) and value >= 0,
+                     f"{name} must be a finite number >= 0, got {value!r}")
+        _require(isinstance(self.effects, NeuromodulatorEffects),
+                 f"effects must be a NeuromodulatorEffects, got {self.effects!r}")
         missing = {DA, ACH, NE, NE_TONIC, SEROTONIN} - set(self.kinetics)
         _require(not missing, f"kinetics missing for {sorted(missing)}")
         self.modulators = {name: Neuromodulator(k, self.dt_ms) for name, k in self.kinetics.items()}
@@ -508,7 +522,7 @@ class NeuromodulatorSystem:
         for name, value in (("rpe", rpe), ("reward", reward), ("novelty", novelty),
                             ("uncertainty", uncertainty), ("surprise", surprise),
                             ("serotonin", serotonin), ("priming", priming)):
-            _require(math.isfinite(value), f"signal {name} must be finite, got {value!r}")
+            _require(_is_finite_number(value), f"signal {name} must be a finite number, got {value!r}")
         m = self.modulators
         da_signal = rpe if self.dopamine_signal == "rpe" else reward
         scale = 1.0

@@ -3,12 +3,13 @@
 Every preset is a frozen dataclass subclassing :class:`RuleParams`; its ``build()``
 returns an :class:`agents.snn.PlasticityRule` (rules are data; the engine's one generic
 kernel runs them). Validation is by field name so that all presets refuse bad input the
-same way: ``*_ms`` fields must be > 0 (``inf`` allowed: no decay), every other number must
-be finite, and ``w_min < w_max``.
+same way: a field whose default is a number must be given a number, ``*_ms`` fields must
+be > 0 (``inf`` allowed: no decay), every other number must be finite, and ``w_min < w_max``.
 """
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, fields, replace
 
 from agents.snn.plasticity import PlasticityRule
@@ -21,6 +22,10 @@ def validate_params(params) -> None:
     owner = type(params).__name__
     for f in fields(params):
         value = getattr(params, f.name)
+        numeric_field = type(f.default) in (int, float)
+        if numeric_field and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+            # A string or None here would only fail later inside math / the kernel, unnamed.
+            raise ValueError(f"{owner}.{f.name} must be a number, got {value!r}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         if math.isnan(value):

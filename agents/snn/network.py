@@ -426,6 +426,8 @@ class Network:
         ``(n_steps, n_modulators)`` (same for all networks) or
         ``(population_size, n_steps, n_modulators)``.
         """
+        if isinstance(n_steps, (bool, np.bool_)) or not isinstance(n_steps, (int, np.integer)):
+            raise ValueError(f"n_steps must be an int, got {n_steps!r}")  # int(2.5) would run 2
         n_steps = int(n_steps)
         if n_steps < 0:
             raise ValueError(f"n_steps must be >= 0, got {n_steps}")
@@ -630,6 +632,9 @@ class Network:
         return {k: np.array(getattr(self, k), copy=True) for k in self._STATE}
 
     def load_state_dict(self, state: dict) -> None:
+        missing = [k for k in self._STATE if k not in state]
+        if missing:  # checked up front: a KeyError half-way would leave a half-loaded state
+            raise ValueError(f"state lacks {missing}")
         for k in self._STATE:
             current = getattr(self, k)
             value = np.asarray(state[k])

@@ -404,7 +404,7 @@ def rerun(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, **kw
     config_path = Path(run_dir) / "config.json"
     if not config_path.exists():
         raise ValueError(f"{run_dir}: no config.json to rerun")
-    config = read_json(config_path)
+    config = _read_config(config_path)
     out = Path(out or run_dir)
     if out.resolve() != Path(run_dir).resolve():
         _check_writable(out)
@@ -417,6 +417,27 @@ def rerun(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, **kw
     workers = _check_int("workers", kwargs.pop("workers", 1), 1)
     return _execute(config, out, backend, workers, kwargs.pop("address", None),
                     kwargs.pop("progress", True))
+
+
+_SWEEP_KEYS = ("tasks", "agents", "seeds", "budget", "eval_every", "eval_episodes")
+
+
+def _read_config(config_path: Path) -> dict:
+    """A run folder's ``config.json``, checked to hold a whole sweep (a damaged or foreign
+    file is refused naming it, instead of a KeyError half-way through the rerun)."""
+    try:
+        config = read_json(config_path)
+        sweep, resolved = config["sweep"], config["resolved"]
+        missing = [key for key in _SWEEP_KEYS if key not in sweep]
+        if missing:
+            raise KeyError(f"sweep lacks {missing}")
+        for task in sweep["tasks"]:
+            for agent in sweep["agents"]:
+                resolved[task][agent]["kind"]
+    except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise ValueError(f"{config_path}: not a complete neuromod-gym run config "
+                         f"({type(error).__name__}: {error})") from None
+    return config
 
 
 def _execute(config: dict, out: Path, backend: str, workers: int, address: str | None,
