@@ -1,6 +1,8 @@
 """The engine's kernels equal the slow NumPy reference (tests/reference/snn_reference.py)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from agents.snn import (
@@ -17,6 +19,7 @@ from agents.snn import (
     NeuronTrace,
     PlasticityRule,
     PoissonSource,
+    ReleaseTrigger,
     izhikevich2007_dopamine,
     izhikevich2007_rstdp,
     izhikevich_preset,
@@ -160,6 +163,64 @@ def test_generic_rule_with_two_traces_two_modulators_and_epoch_rebase():
     assert_matches_reference(net, steps, release=release)
     primed = net.eligibility()[:, 2]
     assert np.any(primed > 0), "the threshold should let some pairings through"
+
+
+def test_noise_current_update_period_and_release_triggers_match_reference():
+    """The Izhikevich (2007) paper-model features: uniform noise current, nearest-spike
+    traces, a tonic modulator, weights converted every 10 steps, and in-kernel release
+    triggers (a pre -> post pairing and a stimulus-onset spike) with random delays."""
+    builder = NetworkBuilder(dt_ms=1.0, topology_seed=6)
+    exc = builder.add_population("exc", 40, izhikevich_preset("RS", integration="half_steps"))
+    inh = builder.add_population("inh", 10, izhikevich_preset("FS", integration="half_steps"))
+    lif = builder.add_population("lif", 5, LIF(tau_m_ms=10.0))
+    cue = builder.add_population("cue", 1, PoissonSource())
+    builder.connect(exc, [exc, inh], FixedFanout(10), weight=1.0, plastic=True)
+    builder.connect(inh, exc, FixedFanout(10), weight=-1.0)
+    builder.connect(cue, exc, Explicit(np.array([55] * 5), np.arange(5)), weight=20.0)
+    builder.set_noise_current([exc, inh], -6.5, 6.5)
+    builder.set_noise_current(lif, 0.0, 0.2)
+    builder.set_background(exc, 0.05, 20.0)
+    rule = izhikevich2007_rstdp(a_minus=-0.15, trace_mode="set", gain_per_ms=0.1,
+                                weight_update_period_ms=10.0, tonic_modulator="tonic",
+                                eligibility_tau_ms=200.0)
+    modulators = [Modulator("DA", 200.0, decay="euler"), Modulator("tonic", math.inf,
+                                                                    initial=0.002)]
+    probe = builder.build(rule=rule, modulators=modulators)
+    syn = probe.synapse_table()
+    pre, post = int(syn["pre"][0]), int(syn["post"][0])
+    triggers = [
+        ReleaseTrigger("DA", 0.5, neuron=post, preceded_by=pre, within_steps=19,
+                       delay_steps=(20, 120)),
+        ReleaseTrigger("DA", 0.3, neuron=55, delay_steps=(1, 50)),
+    ]
+    net = builder.build(population_size=2, seed=12, rule=rule, modulators=modulators,
+                        triggers=triggers)
+    net.set_source_probabilities("cue", np.full((2, 1), 0.01))
+    ref = assert_matches_reference(net, 1500, chunks=(400, 1, 1099))
+    for b, r in enumerate(ref):
+        events = net.trigger_events(b)
+        got = np.stack([events["steps"], events["trigger"], events["release_steps"]], axis=1)
+        assert np.array_equal(got, r["trigger_events"]), f"network {b}: trigger events differ"
+        assert set(got[:, 1]) == {0, 1}, "both triggers should fire in this test"
+        assert np.array_equal(events["counts"], np.bincount(got[:, 1], minlength=2))
+    w = net.weights()
+    assert np.any(w[:, syn["plastic"]] != 1.0)
+
+
+def test_weight_update_period_converts_only_every_period():
+    """Between update steps no weight moves; over the period the change equals P dt."""
+    builder = NetworkBuilder(dt_ms=1.0, topology_seed=1)
+    a = builder.add_population("a", 30, izhikevich_preset("RS"))
+    builder.connect(a, a, FixedFanout(5), weight=1.0, plastic=True)
+    builder.set_background(a, 0.05, 20.0)
+    rule = izhikevich2007_rstdp(weight_update_period_ms=10.0)
+    net = builder.build(rule=rule, modulators=[Modulator("DA", math.inf, initial=0.5)])
+    net.run(21)            # conversions at steps 0, 10, 20
+    w21 = net.weights()
+    net.run(9)             # steps 21..29: none
+    assert np.array_equal(net.weights(), w21)
+    net.run(1)             # step 30
+    assert not np.array_equal(net.weights(), w21)
 
 
 def test_lif_conductance_lif_and_sources_match_reference():

@@ -123,3 +123,49 @@ def test_build_and_run_errors():
         b2, pa, _ = _builder()
         b2.build(probe_neurons=[99], probe_capacity=3)
     assert net.t == 0  # nothing above ran a kernel
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(delay_steps=(0, 5)), "delay_steps"),
+    (dict(delay_steps=(5, 2)), "delay_steps"),
+    (dict(delay_steps=(1.5, 2)), "delay_steps"),
+    (dict(delay_steps=(1, 2), amount=math.nan), "amount"),
+    (dict(delay_steps=(1, 2), neuron=-1), "neuron"),
+    (dict(delay_steps=(1, 2), within_steps=5), "within_steps"),
+    (dict(delay_steps=(1, 2), preceded_by=3, within_steps=0), "within_steps"),
+    (dict(delay_steps=(1, 2), preceded_by=0, within_steps=5), "preceded_by"),
+])
+def test_bad_release_triggers_name_the_field(kwargs, field):
+    from agents.snn import ReleaseTrigger
+
+    args = dict(modulator="DA", amount=0.5, neuron=0)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=field):
+        ReleaseTrigger(**args)
+
+
+def test_release_trigger_checked_against_the_network():
+    from agents.snn import ReleaseTrigger
+
+    builder, a, b = _builder()
+    with pytest.raises(ValueError, match="unknown modulator"):
+        builder.build(modulators=[Modulator("DA", 100.0)],
+                      triggers=[ReleaseTrigger("ACh", 1.0, neuron=0, delay_steps=(1, 2))])
+    with pytest.raises(ValueError, match="preceded_by"):
+        builder.build(modulators=[Modulator("DA", 100.0)],
+                      triggers=[ReleaseTrigger("DA", 1.0, neuron=0, preceded_by=10,
+                                               within_steps=3, delay_steps=(1, 2))])
+
+
+def test_noise_current_and_update_period_validation():
+    builder, a, b = _builder()
+    with pytest.raises(ValueError, match="current-based"):
+        builder.set_noise_current(b, -1.0, 1.0)
+    with pytest.raises(ValueError, match="low <= high"):
+        builder.set_noise_current(a, 1.0, -1.0)
+    with pytest.raises(ValueError, match="weight_update_period_ms"):
+        izhikevich2007_rstdp(weight_update_period_ms=-10.0)
+    builder.connect(a, a, FixedFanout(2), plastic=True)
+    with pytest.raises(ValueError, match="whole number"):
+        builder.build(rule=izhikevich2007_rstdp(weight_update_period_ms=2.5),
+                      modulators=[izhikevich2007_dopamine()])

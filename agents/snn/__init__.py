@@ -8,8 +8,8 @@ Public API::
     FixedFanout, ConnectionProbability, AllToAll,        connectivity.py
     Explicit
     NeuronTrace, EligibilityTrace, Conversion,           plasticity.py
-    PlasticityRule, Modulator, izhikevich2007_rstdp,
-    izhikevich2007_dopamine
+    PlasticityRule, Modulator, ReleaseTrigger,
+    izhikevich2007_rstdp, izhikevich2007_dopamine
     workload_w                                           workloads.py
 
 The engine never imports torch.
@@ -30,6 +30,7 @@ from agents.snn.plasticity import (
     Modulator,
     NeuronTrace,
     PlasticityRule,
+    ReleaseTrigger,
     izhikevich2007_dopamine,
     izhikevich2007_rstdp,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "izhikevich_preset",
     "FixedFanout", "ConnectionProbability", "AllToAll", "Explicit",
     "NeuronTrace", "EligibilityTrace", "Conversion", "PlasticityRule", "Modulator",
+    "ReleaseTrigger",
     "izhikevich2007_rstdp", "izhikevich2007_dopamine",
     "workload_w",
 ]

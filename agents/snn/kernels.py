@@ -52,7 +52,13 @@ from agents.snn.models import (
     MODEL_LIF,
     MODEL_SOURCE,
 )
-from agents.snn.rng import background_gap, source_step_key, source_uniform
+from agents.snn.rng import (
+    background_gap,
+    noise_step_key,
+    source_step_key,
+    source_uniform,
+    trigger_uniform,
+)
 
 
 # Columns of a synapse record.
@@ -156,6 +162,54 @@ def _source_step(start, stop, t, key, prob, inputs, spikes, n_spikes):
             spikes[n_spikes] = i
             n_spikes += 1
     return n_spikes
+
+
+@numba.njit(cache=True, _nrt=False)
+def _add_noise_current(start, stop, t, key, noise_low, noise_width, inputs):
+    """Add each neuron's uniform noise current of step ``t`` (rng.py) to its input slot.
+    Called only for groups that have noise, so networks without it pay nothing."""
+    step_key = noise_step_key(key, t)
+    for i in range(start, stop):
+        inputs[0, i] += noise_low[i] + noise_width[i] * source_uniform(step_key, i)
+
+
+@numba.njit(cache=True, _nrt=False)
+def _fire_triggers(b, t, key, n_spikes, spikes, trig_neuron, trig_pre, trig_within,
+                   trig_delay_lo, trig_delay_hi, trig_mod, trig_amount, trig_last_pre,
+                   trig_count, scheduled, log_steps, log_ids, log_release, log_written):
+    """Release triggers of network ``b`` at step ``t`` (see plasticity.ReleaseTrigger):
+    scan this step's spikes once per trigger; a firing trigger adds its amount to the
+    release ring ``scheduled[b, (t + delay) % n_slots, modulator]``, read in step 1."""
+    n_slots = scheduled.shape[1]
+    log_cap = log_steps.shape[1]
+    for j in range(trig_neuron.shape[0]):
+        pre = trig_pre[j]
+        target = trig_neuron[j]
+        fired = False
+        for q in range(n_spikes):
+            i = spikes[q]
+            if i == pre:
+                trig_last_pre[b, j] = t
+            if i == target:
+                fired = True
+        if not fired:
+            continue
+        if pre >= 0:
+            lag = t - trig_last_pre[b, j]
+            if lag < 1 or lag > trig_within[j]:
+                continue
+        lo = trig_delay_lo[j]
+        k = trig_count[b, j]
+        delay = lo + np.int64(math.floor(trigger_uniform(key, j, k)
+                                         * (trig_delay_hi[j] - lo + 1)))
+        trig_count[b, j] = k + 1
+        scheduled[b, (t + delay) % n_slots, trig_mod[j]] += trig_amount[j]
+        if log_cap > 0:
+            pos = log_written[b] % log_cap
+            log_steps[b, pos] = t
+            log_ids[b, pos] = j
+            log_release[b, pos] = t + delay
+            log_written[b] += 1
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -349,15 +403,21 @@ def run_network(
     # neurons
     group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
     # random inputs
-    net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw,
+    net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
+    noise_width,
     # synapses
     row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
     # rule
     trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
     elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
     conv_elig, conv_mod, conv_gain, bounds, elig_pow, table, epoch_start, segment_sign,
+    update_period,
     # modulators
     mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
+    # release triggers
+    trig_neuron, trig_pre, trig_within, trig_delay_lo, trig_delay_hi, trig_mod, trig_amount,
+    trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids, trig_log_release,
+    trig_log_written,
     # recording and scratch
     spike_count, spike_times, spike_ids, spike_written, probe_ids, probe_period, probe_times,
     probe_v, probe_s1, probe_mod, probe_written, spikes,
@@ -381,6 +441,8 @@ def run_network(
     w_max = bounds[1]
     key = net_keys[b]
     has_release = release.shape[1] > 0
+    n_trig = trig_neuron.shape[0]
+    n_sched = scheduled.shape[1]
     spike_cap = spike_times.shape[1]
     probe_cap = probe_times.shape[1]
     n_probe = probe_ids.shape[0]
@@ -395,13 +457,18 @@ def run_network(
                 level += mod_pulse[b, m]
             if has_release:
                 level += release[b, step, m]
+            if n_trig > 0:
+                level += scheduled[b, t % n_sched, m]
+                scheduled[b, t % n_sched, m] = 0.0
             mod_level[b, m] = level
 
-        # 2. flush + new epoch on a sign change of any conversion, or a full epoch.
+        # 2. flush + new epoch on a sign change of any conversion, or a full epoch. With a
+        # weight update period only update steps convert (x = 0 in between: no flush).
         if n_conv > 0:
+            converts = update_period == 1 or t % update_period == 0
             need_flush = t - epoch_start[b] >= epoch_len
             for q in range(n_conv):
-                x = conv_gain[b, q] * mod_level[b, conv_mod[q]]
+                x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
                 if (x > 0.0 and segment_sign[b, q] < 0) or (x < 0.0 and segment_sign[b, q] > 0):
                     need_flush = True
             if need_flush:
@@ -411,12 +478,12 @@ def run_network(
                     segment_sign[b, q] = 0
             j = t - epoch_start[b]
             for q in range(n_conv):
-                x = conv_gain[b, q] * mod_level[b, conv_mod[q]]
+                x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
                 if x > 0.0:
                     segment_sign[b, q] = 1
                 elif x < 0.0:
                     segment_sign[b, q] = -1
-                # dt is folded into conv_gain by the caller.
+                # dt (times the update period) is folded into conv_gain by the caller.
                 table[b, j + 1, n_elig + q] = table[b, j, n_elig + q] + x * elig_pow[conv_elig[q], j]
         t_rel = t - epoch_start[b]
 
@@ -427,6 +494,9 @@ def run_network(
             model = group_model[g]
             start = group_start[g]
             stop = group_stop[g]
+            if group_noise[g]:
+                _add_noise_current(start, stop, t, key, noise_low, noise_width,
+                                   input_buffer[b, slot])
             if model == MODEL_SOURCE:
                 n_spikes = _source_step(start, stop, t, key, source_prob[b], input_buffer[b, slot],
                                         spikes[b], n_spikes)
@@ -443,6 +513,13 @@ def run_network(
                                                  s2[b], refractory[b], input_buffer[b, slot],
                                                  bg_amp[b], bg_log1m_p[b], bg_next[b],
                                                  bg_draw[b], spikes[b], n_spikes)
+
+        # 3b. release triggers watching this step's spikes (none: nothing to do).
+        if n_trig > 0:
+            _fire_triggers(b, t, key, n_spikes, spikes[b], trig_neuron, trig_pre, trig_within,
+                           trig_delay_lo, trig_delay_hi, trig_mod, trig_amount, trig_last_pre,
+                           trig_count, scheduled, trig_log_steps, trig_log_ids,
+                           trig_log_release, trig_log_written)
 
         # 4. neuron traces decay (before this step's pairings read them).
         _decay_traces(traces[b], trace_decay)

@@ -3,18 +3,21 @@
 Order of operations of one step ``t`` (the engine's single definition; the reference in
 ``tests/reference/snn_reference.py`` follows it literally)::
 
-    1. modulators      M <- a_M M + pulse(t) + release[t]
+    1. modulators      M <- a_M M + pulse(t) + release[t] + triggered releases due at t
     2. flush           if the sign of any (gain * M) changed, or the epoch is full:
                        bring every plastic synapse up to date (clip) and start a new epoch
-    3. neurons         input(t) = pending synaptic input of slot t + background pulse;
-                       integrate one step; spike + reset (models.py)
+    3. neurons         input(t) = pending synaptic input of slot t + noise current(t)
+                       + background pulse; integrate one step; spike + reset (models.py)
+    3b. triggers       release triggers watching this step's spikes schedule a modulator
+                       release at t + delay (plasticity.ReleaseTrigger)
     4. trace decay     every neuron trace x <- a_x x (eligibility c <- a_c c implicitly)
     5. pre spikes      for each outgoing synapse: [plastic] bring up to date, c += g x_post;
                        then deliver the current weight w into the input slot t + delay
     6. post spikes     for each incoming plastic synapse: bring up to date, c += g x_pre
     7. trace increment x <- x + inc (or x <- inc) for neurons that spiked at t
     8. conversion      w <- clip(w + dt sum_q g_q M_q(t) c_k(t), w_min, w_max), plastic
-                       synapses (applied lazily: see kernels.py)
+                       synapses (applied lazily: see kernels.py); with a rule's weight
+                       update period of P steps only at t % P == 0, with P dt for dt
     9. recording       spike monitor, probes every ``probe_period_steps``
 
 Population layout: ``B`` networks share the topology (CSR indices and delays), the
@@ -24,8 +27,9 @@ can have its own neuron parameters (:meth:`Network.set_neuron_model`, same model
 population), weights (:meth:`Network.set_weights`), source probabilities
 (:meth:`Network.set_source_probabilities`), modulator pulse amount
 (:meth:`Network.set_modulator_pulse`) and release schedule (``run(release=)``), and
-learning-rate scale (:meth:`Network.set_learning_rate_scale`). Background input is the
-same for all networks. Different topologies are different :class:`Network` objects. Network ``b`` of a
+learning-rate scale (:meth:`Network.set_learning_rate_scale`). Background input, noise
+currents and release triggers are the same for all networks (their random draws are
+each network's own). Different topologies are different :class:`Network` objects. Network ``b`` of a
 population equals, bitwise, a ``population_size=1`` network built with
 ``seed=seed`` and ``network_indices=[b]`` (tested with 1 and 2 numba threads).
 """
@@ -50,7 +54,7 @@ from agents.snn.models import (
     initial_state,
     pack_parameters,
 )
-from agents.snn.plasticity import Modulator, PlasticityRule, pack_rule
+from agents.snn.plasticity import Modulator, PlasticityRule, ReleaseTrigger, pack_rule
 from agents.snn.rng import network_key
 
 __all__ = ["Population", "NetworkBuilder", "Network"]
@@ -129,6 +133,7 @@ class NetworkBuilder:
         self._projections: list[_Projection] = []
         self._rng = np.random.default_rng(topology_seed)
         self._background: list[tuple[np.ndarray, float, float]] = []
+        self._noise: list[tuple[np.ndarray, float, float]] = []
 
     @property
     def n_neurons(self) -> int:
@@ -183,6 +188,24 @@ class NetworkBuilder:
             raise ValueError(f"background amplitude must be finite, got {amplitude!r}")
         self._background.append((idx, float(probability_per_step), float(amplitude)))
 
+    def set_noise_current(self, target, low: float, high: float) -> None:
+        """Each step, each neuron of ``target`` receives an input current drawn
+        independently and uniformly from ``[low, high)`` (same units as a synaptic
+        weight), e.g. the random thalamic input ``13 (rand - 0.5)`` of Izhikevich (2007):
+        ``low=-6.5, high=6.5``. Draws come from the counter-based generator (rng.py).
+        Current-based models only (Izhikevich, LIF); a later call for the same neurons
+        replaces the earlier one."""
+        idx = _neuron_indices(target, "noise target", self.n_neurons)
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            raise ValueError(f"noise current needs finite low <= high, got [{low!r}, {high!r})")
+        for p in self.populations:
+            if not isinstance(p.model, (Izhikevich, LIF)) and np.any(
+                    (idx >= p.start) & (idx < p.stop)):
+                raise ValueError(
+                    f"noise current is for current-based models (Izhikevich, LIF); population "
+                    f"{p.name!r} is {type(p.model).__name__}")
+        self._noise.append((idx, float(low), float(high)))
+
     def build(
         self,
         population_size: int = 1,
@@ -195,8 +218,15 @@ class NetworkBuilder:
         probe_neurons: Sequence[int] | None = None,
         probe_period_steps: int = 1,
         probe_capacity: int = 0,
+        triggers: Sequence[ReleaseTrigger] = (),
+        trigger_log_capacity: int = 10_000,
     ) -> "Network":
-        """Freeze the topology and allocate the state of ``population_size`` networks."""
+        """Freeze the topology and allocate the state of ``population_size`` networks.
+
+        ``triggers``: :class:`agents.snn.plasticity.ReleaseTrigger` s (in-kernel reward
+        contingencies: a spike, or a pre -> post spike pairing, schedules a modulator
+        release after a random delay); the last ``trigger_log_capacity`` firings are kept
+        (:meth:`Network.trigger_events`)."""
         if not self.populations:
             raise ValueError("add at least one population before build()")
         n = self.n_neurons
@@ -225,6 +255,11 @@ class NetworkBuilder:
         for idx, p, amp in self._background:
             background_p[idx] = p
             background_amp[idx] = amp
+        noise_low = np.zeros(n)
+        noise_high = np.zeros(n)
+        for idx, low, high in self._noise:
+            noise_low[idx] = low
+            noise_high[idx] = high
         return Network(
             dt_ms=self.dt_ms,
             populations=tuple(self.populations),
@@ -241,6 +276,10 @@ class NetworkBuilder:
             probe_neurons=probe_neurons,
             probe_period_steps=probe_period_steps,
             probe_capacity=probe_capacity,
+            noise_low=noise_low,
+            noise_high=noise_high,
+            triggers=tuple(triggers),
+            trigger_log_capacity=trigger_log_capacity,
         )
 
 
@@ -299,7 +338,8 @@ class Network:
 
     def __init__(self, *, dt_ms, populations, synapses: CSRSynapses, background_probability,
                  background_amplitude, population_size, seed, network_indices, dtype, rule,
-                 modulators, spike_capacity, probe_neurons, probe_period_steps, probe_capacity):
+                 modulators, spike_capacity, probe_neurons, probe_period_steps, probe_capacity,
+                 noise_low=None, noise_high=None, triggers=(), trigger_log_capacity=10_000):
         if population_size < 1:
             raise ValueError(f"population_size must be >= 1, got {population_size}")
         if dtype not in _DTYPES:
@@ -366,6 +406,15 @@ class Network:
         has_bg = np.nonzero(np.asarray(background_probability) > 0)[0]
         kernels.initial_background(self._net_keys, self._bg_log1m_p, 0, self._bg_next,
                                    self._bg_draw, has_bg.astype(np.int64))
+        # uniform noise current [low, high) per neuron; the kernel only visits groups with any
+        self.noise_low = np.zeros(n) if noise_low is None else np.array(noise_low, dtype=np.float64)
+        self.noise_high = np.zeros(n) if noise_high is None else np.array(noise_high,
+                                                                           dtype=np.float64)
+        self._noise_width = self.noise_high - self.noise_low
+        self._group_noise = np.array(
+            [bool(np.any(self.noise_low[p.start:p.stop] != 0)
+                  or np.any(self._noise_width[p.start:p.stop] != 0)) for p in populations],
+            dtype=np.uint8)
 
         # synapses and plasticity
         plastic_rule = rule if rule is not None else _null_rule()
@@ -378,7 +427,8 @@ class Network:
         synapses.initial_weight = None  # the live copy is in _syn; don't hold 8 more bytes/synapse
         self.traces = np.zeros((B, self._packed.trace_decay.size, n), dtype=fdt)
         n_conv = self._packed.conv_elig.size
-        self._conv_gain = _tile(self._packed.conv_gain * dt_ms, (B, n_conv))
+        # one conversion integrates over the update period (P steps of dt)
+        self._conv_gain = _tile(self._conv_step_gain(), (B, n_conv))
         # epoch table (kernels.py): per epoch step j, a_k^-j for each eligibility trace,
         # then the running conversion sums Phi_q(j) of this network
         n_elig_traces = self._packed.elig_decay.size
@@ -396,6 +446,38 @@ class Network:
         self._mod_period = np.array([m.pulse_period_steps for m in modulators], dtype=np.int64)
         self._mod_phase = np.array([m.pulse_phase_steps for m in modulators], dtype=np.int64)
         self._no_release = np.zeros((B, 0, len(modulators)))
+
+        # release triggers (plasticity.ReleaseTrigger): the same for all networks
+        self.triggers = tuple(triggers)
+        for k, trig in enumerate(self.triggers):
+            if not isinstance(trig, ReleaseTrigger):
+                raise ValueError(f"triggers[{k}] must be a ReleaseTrigger, got {type(trig).__name__}")
+            if trig.modulator not in names:
+                raise ValueError(f"triggers[{k}] releases unknown modulator {trig.modulator!r}; "
+                                 f"network modulators: {names}")
+            for what, idx in (("neuron", trig.neuron), ("preceded_by", trig.preceded_by)):
+                if idx is not None and idx >= n:
+                    raise ValueError(f"triggers[{k}].{what} = {idx} is not a neuron (0..{n - 1})")
+        if trigger_log_capacity < 0:
+            raise ValueError(f"trigger_log_capacity must be >= 0, got {trigger_log_capacity}")
+        tr = self.triggers
+        self._trig_neuron = np.array([x.neuron for x in tr], dtype=np.int64)
+        self._trig_pre = np.array([-1 if x.preceded_by is None else x.preceded_by for x in tr],
+                                  dtype=np.int64)
+        self._trig_within = np.array([x.within_steps for x in tr], dtype=np.int64)
+        self._trig_delay_lo = np.array([x.delay_steps[0] for x in tr], dtype=np.int64)
+        self._trig_delay_hi = np.array([x.delay_steps[1] for x in tr], dtype=np.int64)
+        self._trig_mod = np.array([names.index(x.modulator) for x in tr], dtype=np.int64)
+        self._trig_amount = np.array([x.amount for x in tr], dtype=np.float64)
+        self._trig_last_pre = np.full((B, len(tr)), -(2**62), dtype=np.int64)
+        self._trig_count = np.zeros((B, len(tr)), dtype=np.int64)
+        # ring of releases due at step t (slot t % size); longer than the longest delay
+        ring = int(self._trig_delay_hi.max()) + 1 if tr else 1
+        self._scheduled = np.zeros((B, ring, len(modulators)))
+        self._trig_log_steps = np.zeros((B, trigger_log_capacity), dtype=np.int64)
+        self._trig_log_ids = np.zeros((B, trigger_log_capacity), dtype=np.int64)
+        self._trig_log_release = np.zeros((B, trigger_log_capacity), dtype=np.int64)
+        self._trig_log_written = np.zeros(B, dtype=np.int64)
 
         # recording
         if spike_capacity < 0 or probe_capacity < 0:
@@ -455,16 +537,20 @@ class Network:
             self._group_model, self._group_start, self._group_stop, self._nparams, self.v,
             self.s1, self.s2, self._refractory, self._input_buffer,
             self._net_keys, self._source_prob, self._bg_amp, self._bg_log1m_p, self._bg_next,
-            self._bg_draw,
+            self._bg_draw, self._group_noise, self.noise_low, self._noise_width,
             syn.row_ptr, syn.post, syn.delay, syn.plastic_stop, syn.col_ptr, syn.col_syn,
             syn.col_pre, self._syn,
             pk.trace_decay, pk.trace_increment, pk.trace_set_mode, self.traces,
             pk.elig_pre_trace, pk.elig_pre_gain, pk.elig_post_trace, pk.elig_post_gain,
             pk.elig_has_threshold, pk.elig_threshold, pk.elig_threshold_mod,
             pk.elig_threshold_shift, pk.conv_elig, pk.conv_mod, self._conv_gain, pk.bounds, pk.elig_pow,
-            self._epoch_table, self._epoch_start, self._segment_sign,
+            self._epoch_table, self._epoch_start, self._segment_sign, pk.update_period_steps,
             self._mod_decay, self.modulator_levels, self._mod_pulse, self._mod_period,
             self._mod_phase, rel,
+            self._trig_neuron, self._trig_pre, self._trig_within, self._trig_delay_lo,
+            self._trig_delay_hi, self._trig_mod, self._trig_amount, self._trig_last_pre,
+            self._trig_count, self._scheduled, self._trig_log_steps, self._trig_log_ids,
+            self._trig_log_release, self._trig_log_written,
             self.spike_count, self._spike_times, self._spike_ids, self._spike_written,
             self._probe_ids, self._probe_period, self._probe_times, self._probe_v,
             self._probe_s1, self._probe_mod, self._probe_written, self._spike_scratch,
@@ -566,7 +652,12 @@ class Network:
         if s.shape not in ((), (self.population_size,)) or not np.all(np.isfinite(s)):
             raise ValueError(f"scale must be finite with shape () or ({self.population_size},)")
         self.flush()
-        self._conv_gain[:] = (self._packed.conv_gain * self.dt_ms)[None, :] * np.reshape(s, (-1, 1))
+        self._conv_gain[:] = self._conv_step_gain()[None, :] * np.reshape(s, (-1, 1))
+
+    def _conv_step_gain(self) -> np.ndarray:
+        """Gain of one conversion: rule gain x dt x update period (steps)."""
+        pk = self._packed
+        return pk.conv_gain * self.dt_ms * pk.update_period_steps
 
     def _network(self, b: int) -> int:
         if not 0 <= b < self.population_size:
@@ -607,6 +698,26 @@ class Network:
         order = np.r_[start:cap, 0:start]
         return self._spike_times[b, order], self._spike_ids[b, order].astype(np.int64)
 
+    def trigger_events(self, network: int = 0) -> dict[str, np.ndarray]:
+        """Firings of the release triggers of one network, oldest first (the last
+        ``trigger_log_capacity``): ``steps`` (when the trigger fired), ``trigger`` (its index
+        in ``triggers``), ``release_steps`` (when its release is added). ``counts``: total
+        firings per trigger since the start (never truncated)."""
+        b = self._network(network)
+        cap = self._trig_log_steps.shape[1]
+        written = int(self._trig_log_written[b])
+        if written <= cap:
+            order = np.arange(written)
+        else:
+            start = written % cap
+            order = np.r_[start:cap, 0:start]
+        return {
+            "steps": self._trig_log_steps[b, order],
+            "trigger": self._trig_log_ids[b, order],
+            "release_steps": self._trig_log_release[b, order],
+            "counts": self._trig_count[b].copy(),
+        }
+
     def probes(self, network: int = 0) -> dict[str, np.ndarray]:
         """Sampled state (oldest first): ``steps``, ``v`` and ``s1`` (second state variable:
         u / I_syn / g_exc) of the probed neurons, and ``modulators``."""
@@ -645,9 +756,116 @@ class Network:
             else:
                 setattr(self, k, value.item())
 
+    # ------------------------------------------------------------------ population helpers
+    # Used by agents that run one copy of their network per environment (a population):
+    # per-window work on all networks at once, without a Python loop over networks and
+    # without the full-state copies of state_dict / load_state_dict.
+    _NEURON_STATE = ("v", "s1", "s2", "_refractory", "_input_buffer")
+
+    def neuron_state(self) -> dict[str, np.ndarray]:
+        """Copy of the neuron state of every network (membranes ``v``, second variables
+        ``s1`` / ``s2``, refractory counters, pending synaptic input); a snapshot for
+        :meth:`restore_neuron_state`. Synapses, traces, clock and noise are not in it."""
+        return {k: getattr(self, k).copy() for k in self._NEURON_STATE}
+
+    def restore_neuron_state(self, snapshot: dict[str, np.ndarray], networks) -> None:
+        """Put the neuron state of the networks selected by the boolean mask ``networks``
+        (shape ``(population_size,)``) back to ``snapshot`` (from :meth:`neuron_state`).
+
+        Everything else goes on: clock, noise streams, weights, plasticity, traces and
+        modulators, and the other networks. Equivalent to overwriting those keys of a
+        :meth:`state_dict` and loading it back, without copying the whole state."""
+        mask = np.asarray(networks, dtype=bool)
+        if mask.shape != (self.population_size,):
+            raise ValueError(f"networks must be a boolean mask of shape "
+                             f"({self.population_size},), got {mask.shape}")
+        for k in self._NEURON_STATE:
+            value = np.asarray(snapshot[k])
+            current = getattr(self, k)
+            if value.shape != current.shape:
+                raise ValueError(f"snapshot {k!r}: expected shape {current.shape}, "
+                                 f"got {value.shape}")
+            current[mask] = value[mask]
+
+    def set_shared_weights(self, weights) -> None:
+        """The same weights (CSR order, shape ``(n_synapses,)``) for every network.
+
+        :meth:`set_weights` for the case an agent calls once per env step: no flush when
+        the network has no plastic synapses (nothing is pending then) and no bound check
+        when nothing is plastic (bounds are the rule's)."""
+        w = np.asarray(weights, dtype=np.float64)
+        if self.synapses.n_plastic:
+            self.set_weights(w)
+            return
+        if w.shape != (self.synapses.n_synapses,):
+            raise ValueError(f"weights must have shape ({self.synapses.n_synapses},), "
+                             f"got {w.shape}")
+        if not np.isfinite(w).all():
+            raise ValueError("weights must be finite")
+        self._syn[:, :, kernels.W_COL] = w
+
+    def spike_raster(self, since: int, out: np.ndarray | None = None,
+                     spike_count_before: np.ndarray | None = None) -> np.ndarray:
+        """Spikes of every network at steps ``since .. t-1`` as a 0/1 array of shape
+        ``(population_size, t - since, n_neurons)`` (float64 unless ``out`` is given;
+        ``out`` of that shape is zeroed and filled). Reads the spike record of all networks
+        at once; ValueError if the record (``spike_capacity``) may have dropped some.
+
+        ``spike_count_before``: optional copy of :attr:`spike_count` taken at step
+        ``since``; then only the newest part of the record is read (faster than scanning
+        the whole record for spike times >= ``since``)."""
+        since = int(since)
+        steps = self.t - since
+        if since < 0 or steps < 0:
+            raise ValueError(f"since must lie in [0, t={self.t}], got {since}")
+        B = self.population_size
+        shape = (B, steps, self.n_neurons)
+        if out is None:
+            out = np.zeros(shape)
+        elif out.shape != shape:
+            raise ValueError(f"out must have shape {shape}, got {out.shape}")
+        else:
+            out[...] = 0
+        cap = self._spike_times.shape[1]
+        if cap == 0 or steps == 0:
+            if cap == 0 and steps:
+                raise ValueError("the network records no spikes (spike_capacity=0)")
+            return out
+        written = self._spike_written
+        times = self._spike_times
+        too_small = ValueError("the spike record is too small for this window: build the "
+                               "network with a larger spike_capacity")
+        if spike_count_before is not None:
+            new = self.spike_count - np.asarray(spike_count_before, dtype=np.int64)
+            if new.shape != (B,) or np.any(new < 0):
+                raise ValueError(f"spike_count_before must be a copy of spike_count (shape "
+                                 f"({B},)) taken at step {since}")
+            if np.any(new > cap):
+                raise too_small
+            # the newest ``new[b]`` records of network b, oldest first (a ring buffer)
+            total = int(new.sum())
+            network = np.repeat(np.arange(B), new)
+            offset = np.arange(total) - np.repeat(np.cumsum(new) - new, new)
+            slot = (np.repeat(written - new, new) + offset) % cap
+        else:
+            kept = (np.arange(cap)[None, :] < written[:, None]) & (times >= since)
+            wrapped = written > cap
+            if wrapped.any():
+                # a full ring: complete only if its oldest spike predates ``since``
+                oldest = times[np.nonzero(wrapped)[0], written[wrapped] % cap]
+                if np.any(oldest >= since):
+                    raise too_small
+            network, slot = np.nonzero(kept)
+        step = times[network, slot] - since
+        if step.size and step.min() < 0:
+            raise ValueError(f"spike_count_before was not taken at step {since}")
+        out[network, step, self._spike_ids[network, slot]] = 1
+        return out
+
     _STATE = ("t", "v", "s1", "s2", "_refractory", "_input_buffer", "_bg_next", "_bg_draw",
               "_syn", "traces", "_epoch_table", "_epoch_start", "_segment_sign",
-              "modulator_levels", "spike_count", "_source_prob")
+              "modulator_levels", "spike_count", "_source_prob", "_trig_last_pre", "_trig_count",
+              "_scheduled")
 
     def memory_bytes(self) -> dict:
         """Memory of the synapse arrays (indices + state, all networks).

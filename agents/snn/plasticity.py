@@ -21,7 +21,12 @@ the engine's; see :mod:`agents.snn.network` for the whole step)::
     spikes:   x_r[n] <- x_r[n] + inc_r   (mode "add")  or  inc_r  (mode "set")
     w <- clip(w + dt * sum_conv gain_conv * M_{mod_conv}(t) * c_{elig_conv}, w_min, w_max)
 
-with decay factors ``a = exp(-dt/tau)`` (``decay="exact"``) or ``1 - dt/tau``
+With ``weight_update_period_ms = P dt`` (P steps) the last line only runs at steps
+``t % P == 0`` and integrates over the whole period: ``w <- clip(w + P dt sum_conv ...)``
+(Izhikevich 2007's code updates the weights every 10 ms); between updates the weights
+do not change.
+
+Decay factors are ``a = exp(-dt/tau)`` (``decay="exact"``) or ``1 - dt/tau``
 (``decay="euler"``). An eligibility trace reads a neuron trace index, so a rule's sign
 conventions live in the increments and gains: for Izhikevich (2007) the post trace
 increments by A- < 0 and is read on pre spikes (LTD), the pre trace increments by A+ > 0
@@ -31,10 +36,10 @@ Clipping semantics (defined once, implemented by the lazy kernel and matched by 
 reference): weight bounds are applied whenever a synapse is brought up to date, i.e.
 when a spike touches it, and at a full flush, which happens whenever the sign of any
 ``gain * M`` changes, at every epoch rebase, and before any read or save of weights.
-For a rule with one conversion per eligibility trace and one eligibility trace (the
-Izhikevich 2007 rule, Workload W) the weight path between two updates is monotone, so
-this EQUALS clipping at every step; the reference in ``tests/reference`` therefore clips
-every step. Rules whose contributions can have opposite signs between touches (two
+For a rule with one eligibility trace whose conversions all have ``gain * M`` of one
+sign at a time (the Izhikevich 2007 rule, Workload W, also with a tonic conversion) the
+weight path between two updates is monotone, so this EQUALS clipping at every (update)
+step; the reference in ``tests/reference`` therefore clips at every update step. Rules whose contributions can have opposite signs between touches (two
 eligibility traces converted with opposite signs) are defined by the touch-time
 semantics.
 """
@@ -51,6 +56,7 @@ __all__ = [
     "Conversion",
     "PlasticityRule",
     "Modulator",
+    "ReleaseTrigger",
     "decay_factor",
     "izhikevich2007_rstdp",
     "izhikevich2007_dopamine",
@@ -152,7 +158,11 @@ class Conversion:
 
 @dataclass(frozen=True)
 class PlasticityRule:
-    """A three-factor rule as data (see the module docstring for its semantics)."""
+    """A three-factor rule as data (see the module docstring for its semantics).
+
+    ``weight_update_period_ms``: ``None`` converts eligibility into weight at every step;
+    a multiple ``P dt`` of the step converts only at steps ``t % P == 0``, over the whole
+    period (see the module docstring)."""
 
     name: str
     neuron_traces: tuple[NeuronTrace, ...]
@@ -161,8 +171,13 @@ class PlasticityRule:
     w_min: float
     w_max: float
     decay: str = "exact"
+    weight_update_period_ms: float | None = None
 
     def __post_init__(self) -> None:
+        if self.weight_update_period_ms is not None:
+            _check_tau("PlasticityRule", "weight_update_period_ms", self.weight_update_period_ms)
+            _check_finite("PlasticityRule", "weight_update_period_ms",
+                          self.weight_update_period_ms)
         if math.isnan(self.w_min) or math.isnan(self.w_max):
             raise ValueError("PlasticityRule.w_min / w_max must not be NaN")
         if self.w_min > self.w_max:
@@ -228,6 +243,63 @@ class Modulator:
         return decay_factor(self.tau_ms, dt_ms, self.decay)
 
 
+@dataclass(frozen=True)
+class ReleaseTrigger:
+    """A modulator release scheduled inside the engine by a spike (a reward contingency).
+
+    At step ``t``, after the neurons are updated: if ``neuron`` spiked at ``t`` and either
+    ``preceded_by`` is ``None`` (every spike counts, e.g. a stimulus-onset neuron) or
+    ``preceded_by``'s most recent spike was at ``t_pre`` with
+    ``1 <= t - t_pre <= within_steps`` (a pre-before-post pairing; a spike of both at the
+    same step does not count), the trigger fires: ``amount`` is added to ``modulator`` at
+    step ``t + delay`` (in step 1, like ``release``), with ``delay`` drawn uniformly from
+    ``delay_steps = (lo, hi)`` (inclusive, ``lo >= 1``) by the counter-based generator
+    (:mod:`agents.snn.rng`: keyed by seed, network, trigger index and firing count). Any
+    number of releases can be pending. Neuron indices are global (``Population.start`` +
+    offset). The check costs a scan of the step's spike list per trigger, nothing per
+    synapse, and nothing at all without triggers.
+
+    Example (Izhikevich 2007, Fig. 1): ``ReleaseTrigger("DA", 0.5, neuron=post,
+    preceded_by=pre, within_steps=19, delay_steps=(1001, 3000))``: a spike of ``post``
+    1-19 ms after one of ``pre`` is rewarded 1-3 s later.
+    """
+
+    modulator: str
+    amount: float
+    neuron: int
+    delay_steps: tuple[int, int]
+    preceded_by: int | None = None
+    within_steps: int = 0
+
+    def __post_init__(self) -> None:
+        _check_finite("ReleaseTrigger", "amount", self.amount)
+        if int(self.neuron) != self.neuron or self.neuron < 0:
+            raise ValueError(f"ReleaseTrigger.neuron must be an index >= 0, got {self.neuron!r}")
+        try:
+            lo, hi = (int(x) for x in self.delay_steps)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"ReleaseTrigger.delay_steps must be a (lo, hi) pair of steps, got "
+                f"{self.delay_steps!r}") from None
+        if lo != self.delay_steps[0] or hi != self.delay_steps[1] or lo < 1 or hi < lo:
+            raise ValueError(
+                f"ReleaseTrigger.delay_steps must be integers 1 <= lo <= hi, got "
+                f"{self.delay_steps!r}")
+        if self.preceded_by is None:
+            if self.within_steps != 0:
+                raise ValueError("ReleaseTrigger.within_steps needs preceded_by")
+        else:
+            if int(self.preceded_by) != self.preceded_by or self.preceded_by < 0:
+                raise ValueError(
+                    f"ReleaseTrigger.preceded_by must be an index >= 0, got {self.preceded_by!r}")
+            if self.preceded_by == self.neuron:
+                raise ValueError("ReleaseTrigger.preceded_by must differ from neuron")
+            if int(self.within_steps) != self.within_steps or self.within_steps < 1:
+                raise ValueError(
+                    f"ReleaseTrigger.within_steps must be an integer >= 1 with preceded_by, "
+                    f"got {self.within_steps!r}")
+
+
 def izhikevich2007_rstdp(
     a_plus: float = 0.1,
     a_minus: float = -0.12,
@@ -237,35 +309,51 @@ def izhikevich2007_rstdp(
     w_max: float = 4.0,
     modulator: str = "DA",
     decay: str = "euler",
+    trace_mode: str = "add",
+    gain_per_ms: float = 1.0,
+    weight_update_period_ms: float | None = None,
+    tonic_modulator: str | None = None,
 ) -> PlasticityRule:
     """Dopamine-modulated STDP with an eligibility trace (Izhikevich 2007).
 
     Equations (per step, ``decay="euler"`` factors ``1 - dt/tau`` as in the paper's code)::
 
-        x_pre  <- (1 - dt/tau_stdp) x_pre  + A+  on a pre spike
-        x_post <- (1 - dt/tau_stdp) x_post + A-  on a post spike
+        x_pre  <- (1 - dt/tau_stdp) x_pre  + A+  on a pre spike   (trace_mode "add";
+        x_post <- (1 - dt/tau_stdp) x_post + A-  on a post spike   "set": x <- A)
         c      <- (1 - dt/tau_c) c ;  pre spike: c += x_post[j] ; post spike: c += x_pre[i]
-        w      <- clip(w + c * DA * dt, w_min, w_max)
+        w      <- clip(w + gain dt c (DA + DA_tonic), w_min, w_max)
 
-    Defaults are Workload W's: A+ = 0.1, A- = -0.12, tau_stdp = 20 ms, tau_c = 1000 ms,
-    bounds [0, 4]. Reference: E. M. Izhikevich (2007), Solving the distal reward problem
-    through linkage of STDP and dopamine signaling, Cerebral Cortex 17:2443.
+    ``DA_tonic`` is the level of ``tonic_modulator`` (a second conversion; none by
+    default); with ``weight_update_period_ms`` the last line runs once per period over
+    the whole period (see :class:`PlasticityRule`). Defaults are Workload W's: A+ = 0.1,
+    A- = -0.12, tau_stdp = 20 ms, tau_c = 1000 ms, bounds [0, 4], gain 1 per ms, every
+    step. The paper's own code (``daspnet.m``) is A+ = 0.1, A- = -0.15, nearest-spike
+    traces (``trace_mode="set"``), ``w += (0.002 + DA) c`` every 10 ms, i.e.
+    ``gain_per_ms=0.1``, ``weight_update_period_ms=10`` and a tonic modulator at 0.002
+    (see ``scripts/reproduce/izhikevich_2007_distal_reward.py``).
+
+    Reference: E. M. Izhikevich (2007), Solving the distal reward problem through linkage
+    of STDP and dopamine signaling, Cerebral Cortex 17:2443.
     """
+    conversions = [Conversion("eligibility", modulator, gain_per_ms)]
+    if tonic_modulator is not None:
+        conversions.append(Conversion("eligibility", tonic_modulator, gain_per_ms))
     return PlasticityRule(
         name="rstdp",
         neuron_traces=(
-            NeuronTrace("pre_ltp", stdp_tau_ms, a_plus),
-            NeuronTrace("post_ltd", stdp_tau_ms, a_minus),
+            NeuronTrace("pre_ltp", stdp_tau_ms, a_plus, mode=trace_mode),
+            NeuronTrace("post_ltd", stdp_tau_ms, a_minus, mode=trace_mode),
         ),
         eligibility_traces=(
             EligibilityTrace(
                 "eligibility", eligibility_tau_ms, on_pre_trace="post_ltd", on_post_trace="pre_ltp"
             ),
         ),
-        conversions=(Conversion("eligibility", modulator, 1.0),),
+        conversions=tuple(conversions),
         w_min=w_min,
         w_max=w_max,
         decay=decay,
+        weight_update_period_ms=weight_update_period_ms,
     )
 
 
@@ -305,6 +393,7 @@ class PackedRule:
     conv_gain: np.ndarray
     bounds: np.ndarray
     epoch_steps: int
+    update_period_steps: int
     elig_pow: np.ndarray = field(repr=False)
     elig_inv_pow: np.ndarray = field(repr=False)
 
@@ -335,6 +424,14 @@ def pack_rule(rule: PlasticityRule, modulator_names: list[str], dt_ms: float) ->
                 f"{dt_ms} ms; need 0 < factor <= 1 (euler decay needs tau_ms > dt_ms)"
             )
     enames = [e.name for e in rule.eligibility_traces]
+    update_period_steps = 1
+    if rule.weight_update_period_ms is not None:
+        update_period_steps = round(rule.weight_update_period_ms / dt_ms)
+        if update_period_steps < 1 or abs(update_period_steps * dt_ms
+                                           - rule.weight_update_period_ms) > 1e-9 * dt_ms:
+            raise ValueError(
+                f"rule {rule.name!r}: weight_update_period_ms={rule.weight_update_period_ms} "
+                f"must be a whole number (>= 1) of steps of {dt_ms} ms")
     for e in rule.eligibility_traces:
         if e.threshold_modulator is not None and e.threshold_modulator not in modulator_names:
             raise ValueError(
@@ -386,6 +483,7 @@ def pack_rule(rule: PlasticityRule, modulator_names: list[str], dt_ms: float) ->
         conv_gain=np.array([c.gain for c in rule.conversions], dtype=np.float64),
         bounds=np.array([rule.w_min, rule.w_max], dtype=np.float64),
         epoch_steps=epoch,
+        update_period_steps=int(update_period_steps),
         elig_pow=elig_pow,
         elig_inv_pow=elig_inv_pow,
     )

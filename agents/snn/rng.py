@@ -22,6 +22,14 @@ Definition (all arithmetic on unsigned 64-bit integers, wrapping)::
         gap_k = 1 + floor(log(u) / log1p(-p_i))          (geometric, >= 1)
         pulse times: T_0 = start + gap_0 - 1,  T_k = T_{k-1} + gap_k
 
+    uniform noise current of neuron i at step t (NetworkBuilder.set_noise_current):
+        u = unit(mix(mix((network_key ^ NOISE_SALT) + t * GOLDEN) + (i + 1) * ODD))
+        I = low_i + (high_i - low_i) u
+
+    delay of the k-th firing (k = 0, 1, ...) of release trigger j (ReleaseTrigger):
+        u = unit(mix(mix((network_key ^ TRIGGER_SALT) + (j + 1) * GOLDEN) + k * ODD))
+        delay = lo_j + floor(u (hi_j - lo_j + 1))          (uniform on lo_j..hi_j steps)
+
 The sparse background input uses geometric gaps keyed by (seed, network, neuron, draw
 index) instead of one draw per (step, neuron): it is the same Bernoulli(p)-per-step
 process in distribution, and at Workload W's p = 0.002 it needs 500x fewer hashes. The
@@ -43,6 +51,8 @@ MIX_1 = 0xBF58476D1CE4E5B9
 MIX_2 = 0x94D049BB133111EB
 SOURCE_SALT = 0x5EED0F5A11CE0001
 BACKGROUND_SALT = 0xBAC6A0D0CAFE0002
+NOISE_SALT = 0x401CE0C0FFEE0003
+TRIGGER_SALT = 0x7A16E4ED0E1A0004
 # Stand-in for "never" as a pulse time (p = 0 or an astronomically long gap).
 NEVER = np.int64(2**62)
 
@@ -52,6 +62,8 @@ _U_MIX_1 = np.uint64(MIX_1)
 _U_MIX_2 = np.uint64(MIX_2)
 _U_SOURCE_SALT = np.uint64(SOURCE_SALT)
 _U_BACKGROUND_SALT = np.uint64(BACKGROUND_SALT)
+_U_NOISE_SALT = np.uint64(NOISE_SALT)
+_U_TRIGGER_SALT = np.uint64(TRIGGER_SALT)
 _U_ONE = np.uint64(1)
 _SHIFT_30 = np.uint64(30)
 _SHIFT_27 = np.uint64(27)
@@ -101,3 +113,17 @@ def background_gap(key, i, k, log1m_p):
     if g >= 2.0**61:
         return NEVER
     return np.int64(g) + 1
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def noise_step_key(key, t):
+    """Per-step key of the noise-current stream; ``source_uniform(noise_step_key, i)`` is
+    neuron ``i``'s uniform draw of step ``t``."""
+    return mix64((key ^ _U_NOISE_SALT) + np.uint64(t) * _U_GOLDEN)
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def trigger_uniform(key, j, k):
+    """Uniform draw of the ``k``-th firing of release trigger ``j``."""
+    h = mix64((key ^ _U_TRIGGER_SALT) + (np.uint64(j) + _U_ONE) * _U_GOLDEN)
+    return unit_float(mix64(h + np.uint64(k) * _U_ODD))

@@ -26,6 +26,8 @@ GOLDEN = 0x9E3779B97F4A7C15
 ODD = 0xD1B54A32D192ED03
 SOURCE_SALT = 0x5EED0F5A11CE0001
 BACKGROUND_SALT = 0xBAC6A0D0CAFE0002
+NOISE_SALT = 0x401CE0C0FFEE0003
+TRIGGER_SALT = 0x7A16E4ED0E1A0004
 
 
 def splitmix_finaliser(z: int) -> int:
@@ -46,6 +48,18 @@ def key_of(seed: int, network: int) -> int:
 def source_draw(key: int, t: int, i: int) -> float:
     step_key = splitmix_finaliser((key ^ SOURCE_SALT) + t * GOLDEN)
     return to_unit(splitmix_finaliser(step_key + (i + 1) * ODD))
+
+
+def noise_draw(key: int, t: int, i: int) -> float:
+    step_key = splitmix_finaliser((key ^ NOISE_SALT) + t * GOLDEN)
+    return to_unit(splitmix_finaliser(step_key + (i + 1) * ODD))
+
+
+def trigger_delay(key: int, j: int, k: int, lo: int, hi: int) -> int:
+    """Delay of the k-th firing of release trigger j, uniform on lo..hi steps."""
+    h = splitmix_finaliser((key ^ TRIGGER_SALT) + (j + 1) * GOLDEN)
+    u = to_unit(splitmix_finaliser(h + k * ODD))
+    return lo + math.floor(u * (hi - lo + 1))
 
 
 def background_gap(key: int, i: int, k: int, p: float) -> int | None:
@@ -83,6 +97,9 @@ def describe(net) -> dict:
         "background_probability": net.background_probability,
         "background_amplitude": net.background_amplitude,
         "source_probabilities": net.source_probabilities,
+        "noise_low": net.noise_low,
+        "noise_high": net.noise_high,
+        "triggers": list(net.triggers),
         "seed": net.seed,
         "network_indices": list(net.network_indices),
     }
@@ -135,6 +152,13 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
         g = background_gap(key, i, 0, bg_p[i])
         bg_next[i] = None if g is None else g - 1
     src_p = desc["source_probabilities"][b]
+    noise_low, noise_high = desc["noise_low"], desc["noise_high"]
+    has_noise = bool(np.any(noise_low != 0) or np.any(noise_high != 0))
+    triggers = desc["triggers"]
+    trigger_last_pre = [None] * len(triggers)
+    trigger_count = [0] * len(triggers)
+    trigger_events = []          # (step fired, trigger index, release step)
+    due = {}                     # step -> releases (per modulator) triggered for that step
 
     # plasticity
     trace_names = [tr.name for tr in rule.neuron_traces] if rule else []
@@ -176,13 +200,19 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
                 level += mod.pulse_amount
             if release is not None:
                 level += release[t, m]
+            level += due.get(t, np.zeros(len(mods)))[m]
             M[m] = level
+        due.pop(t, None)
 
         # 3. neurons
         slot = t % n_slots
         exc_in = pending[slot, 0].copy()
         inh_in = pending[slot, 1].copy()
         pending[slot] = 0.0
+        if has_noise:  # uniform noise current, added with the synaptic input
+            exc_in = exc_in + np.array(
+                [noise_low[i] + (noise_high[i] - noise_low[i]) * noise_draw(key, t, i)
+                 for i in range(n)])
         bg = np.zeros(n)
         has_bg = np.zeros(n, dtype=bool)
         for i in range(n):
@@ -253,6 +283,23 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
             spikes_t.append(t)
             spikes_i.append(int(i))
 
+        # 3b. release triggers
+        fired_set = set(int(i) for i in spiking)
+        for j, trig in enumerate(triggers):
+            if trig.preceded_by is not None and trig.preceded_by in fired_set:
+                trigger_last_pre[j] = t
+            if trig.neuron not in fired_set:
+                continue
+            if trig.preceded_by is not None:
+                last = trigger_last_pre[j]
+                if last is None or not 1 <= t - last <= trig.within_steps:
+                    continue
+            release_step = t + trigger_delay(key, j, trigger_count[j], *trig.delay_steps)
+            trigger_count[j] += 1
+            m = [mm.name for mm in mods].index(trig.modulator)
+            due.setdefault(release_step, np.zeros(len(mods)))[m] += trig.amount
+            trigger_events.append((t, j, release_step))
+
         # 4. decay of neuron traces and eligibilities
         for r in range(len(trace_names)):
             x[r] *= x_decay[r]
@@ -281,13 +328,16 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
             for i in spiking:
                 x[r, i] = tr.increment if tr.mode == "set" else x[r, i] + tr.increment
 
-        # 8. conversion, clipped at every step (dense)
-        if rule is not None and rule.conversions:
+        # 8. conversion, clipped at every (update) step (dense)
+        period = 1
+        if rule is not None and rule.weight_update_period_ms is not None:
+            period = round(rule.weight_update_period_ms / dt)
+        if rule is not None and rule.conversions and t % period == 0:
             dw = np.zeros(w.size)
             for conv in rule.conversions:
                 k = [e.name for e in eligs].index(conv.eligibility)
                 m = [mm.name for mm in mods].index(conv.modulator)
-                dw += conv.gain * M[m] * dt * c[k]
+                dw += conv.gain * M[m] * (period * dt) * c[k]
             w[plastic] = np.clip(w[plastic] + dw[plastic], rule.w_min, rule.w_max)
 
     return {
@@ -299,4 +349,5 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
         "v": v,
         "s1": second,
         "modulators": M,
+        "trigger_events": np.array(trigger_events, dtype=np.int64).reshape(-1, 3),
     }
