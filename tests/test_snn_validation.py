@@ -126,19 +126,19 @@ def test_build_and_run_errors():
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    (dict(delay_steps=(0, 5)), "delay_steps"),
-    (dict(delay_steps=(5, 2)), "delay_steps"),
-    (dict(delay_steps=(1.5, 2)), "delay_steps"),
-    (dict(delay_steps=(1, 2), amount=math.nan), "amount"),
-    (dict(delay_steps=(1, 2), neuron=-1), "neuron"),
-    (dict(delay_steps=(1, 2), within_steps=5), "within_steps"),
-    (dict(delay_steps=(1, 2), preceded_by=3, within_steps=0), "within_steps"),
-    (dict(delay_steps=(1, 2), preceded_by=0, within_steps=5), "preceded_by"),
+    ({"delay_steps": (0, 5)}, "delay_steps"),
+    ({"delay_steps": (5, 2)}, "delay_steps"),
+    ({"delay_steps": (1.5, 2)}, "delay_steps"),
+    ({"delay_steps": (1, 2), "amount": math.nan}, "amount"),
+    ({"delay_steps": (1, 2), "neuron": -1}, "neuron"),
+    ({"delay_steps": (1, 2), "within_steps": 5}, "within_steps"),
+    ({"delay_steps": (1, 2), "preceded_by": 3, "within_steps": 0}, "within_steps"),
+    ({"delay_steps": (1, 2), "preceded_by": 0, "within_steps": 5}, "preceded_by"),
 ])
 def test_bad_release_triggers_name_the_field(kwargs, field):
     from agents.snn import ReleaseTrigger
 
-    args = dict(modulator="DA", amount=0.5, neuron=0)
+    args = {"modulator": "DA", "amount": 0.5, "neuron": 0}
     args.update(kwargs)
     with pytest.raises(ValueError, match=field):
         ReleaseTrigger(**args)
@@ -147,7 +147,7 @@ def test_bad_release_triggers_name_the_field(kwargs, field):
 def test_release_trigger_checked_against_the_network():
     from agents.snn import ReleaseTrigger
 
-    builder, a, b = _builder()
+    builder, _, _ = _builder()
     with pytest.raises(ValueError, match="unknown modulator"):
         builder.build(modulators=[Modulator("DA", 100.0)],
                       triggers=[ReleaseTrigger("ACh", 1.0, neuron=0, delay_steps=(1, 2))])

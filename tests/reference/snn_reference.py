@@ -284,7 +284,7 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
             spikes_i.append(int(i))
 
         # 3b. release triggers
-        fired_set = set(int(i) for i in spiking)
+        fired_set = {int(i) for i in spiking}
         for j, trig in enumerate(triggers):
             if trig.preceded_by is not None and trig.preceded_by in fired_set:
                 trigger_last_pre[j] = t

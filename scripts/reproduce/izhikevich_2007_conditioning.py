@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""Izhikevich (2007): classical (Pavlovian) conditioning with DA-modulated STDP.
+
+Paper: E. M. Izhikevich (2007), Solving the distal reward problem through linkage of STDP
+and dopamine signaling, Cerebral Cortex 17:2443-2452 (section "Classical conditioning").
+The paper's network (``izhikevich_2007_model.py``) gets 100 random stimuli S1..S100, each
+a set of 50 random neurons (excitatory or inhibitory). Every 100-300 ms one stimulus,
+chosen at random, is presented: its 50 neurons get a 1 ms pulse of 40 (on top of the
+noise; the value of the GeNN port of this experiment). Each presentation of S1 is
+followed by a reward (+0.5 DA) after a random delay of 0-1 s, during which other
+stimuli are presented as distractors. S1's outgoing synapses become stronger than the
+other stimuli's and the network responds to S1 more than to any other stimulus.
+
+Implementation: each stimulus is a source neuron (``PoissonSource``, driven to spike
+once by the script) with synapses of weight 40 onto its 50 neurons; the reward is an
+in-kernel :class:`agents.snn.ReleaseTrigger` on S1's source (delay 1-1000 steps after the
+source spike = 0-999 ms after the pulse arrives). Control: a "reward cue" source with no
+synapses fires together with a random 1 % of the presentations (whatever the stimulus),
+and the trigger watches it: rewards at S1's rate, after random stimuli.
+
+Measured, at the end of the run: the mean outgoing excitatory weight of S1's neurons over
+that of the other 99 stimuli (``weight ratio``), and the network's spikes 5-60 ms after
+a presentation of S1 over the mean after the others, over the last 20 % of the run
+(``response ratio``).
+
+Acceptance criterion (1800 s): weight ratio >= 2 and response ratio >= 3 in >= 80 % of
+the seeds; in the control both ratios within [0.8, 1.25] in >= 80 % of the seeds.
+``--quick`` (CI): 2 seeds, 600 s: weight ratio >= 1.3 and response ratio >= 1.3 in every
+conditioned run, both ratios < 1.3 in every control run.
+
+    python scripts/reproduce/izhikevich_2007_conditioning.py --seeds 10
+    python scripts/reproduce/izhikevich_2007_conditioning.py --quick
+
+Prints the criterion, one line per seed and condition, the verdicts and a BENCHMARKS.md
+table row; writes ``docs/figures/izhikevich_2007_conditioning.png``; exit status 1 on FAIL.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import izhikevich_2007_model as model
+import numpy as np
+
+from agents.snn import Explicit, PoissonSource, ReleaseTrigger
+
+N_STIMULI = 100
+STIMULUS_SIZE = 50
+STIMULUS_PULSE = 40.0
+INTERVAL_STEPS = (100, 300)            # between presentations, uniform [100, 300)
+REWARD_DELAY_STEPS = (1, 1000)         # after the source spike
+RESPONSE_WINDOW = (5, 60)              # steps after the source spike, inclusive
+MEASURE_FRACTION = 0.2                 # responses averaged over the last 20 % of the run
+
+
+def run_one(seed: int, condition: str, duration_s: int, advance):
+    """One network, ``condition`` "conditioned" (S1 rewarded) or "control" (rewards
+    after random presentations)."""
+    rng = np.random.default_rng([seed, 2007])
+    builder, exc, inh = model.paper_builder(topology_seed=seed)
+    n = model.N_EXCITATORY + model.N_INHIBITORY
+    sources = builder.add_population("stimuli", N_STIMULI + 1, PoissonSource())
+    members = np.stack([rng.choice(n, STIMULUS_SIZE, replace=False) for _ in range(N_STIMULI)])
+    builder.connect(sources, [exc, inh], Explicit(
+        np.repeat(sources.start + np.arange(N_STIMULI), STIMULUS_SIZE), members.ravel()),
+        weight=STIMULUS_PULSE, delay_steps=1)
+    cue = sources.start + N_STIMULI  # the control's reward cue: no synapses
+    watched = sources.start if condition == "conditioned" else cue
+    trigger = ReleaseTrigger("DA", model.REWARD_DA, neuron=int(watched),
+                             delay_steps=REWARD_DELAY_STEPS)
+    net = model.build(builder, seed, triggers=[trigger])
+
+    total = duration_s * 1000
+    measure_from = int(total * (1 - MEASURE_FRACTION))
+    response_sum = np.zeros(N_STIMULI)
+    response_n = np.zeros(N_STIMULI)
+    early_sum = np.zeros(N_STIMULI)
+    early_n = np.zeros(N_STIMULI)
+    drive = np.zeros(N_STIMULI + 1)
+    done = 0
+    t_next = int(rng.integers(*INTERVAL_STEPS))
+    while True:
+        gap_end = min(t_next, total)
+        if gap_end > net.t:
+            net.run(gap_end - net.t)
+        if t_next + RESPONSE_WINDOW[1] + 1 > total:
+            break
+        k = int(rng.integers(N_STIMULI))
+        drive[:] = 0.0
+        drive[k] = 1.0
+        if condition == "control" and rng.random() < 1.0 / N_STIMULI:
+            drive[N_STIMULI] = 1.0
+        net.set_source_probabilities(sources, drive)
+        net.run(1)
+        net.set_source_probabilities(sources, np.zeros(N_STIMULI + 1))
+        net.run(RESPONSE_WINDOW[0] - 1)
+        before = int(net.spike_count[0])
+        net.run(RESPONSE_WINDOW[1] - RESPONSE_WINDOW[0] + 1)
+        spikes = int(net.spike_count[0]) - before
+        if t_next >= measure_from:
+            response_sum[k] += spikes
+            response_n[k] += 1
+        elif t_next < total * MEASURE_FRACTION:
+            early_sum[k] += spikes
+            early_n[k] += 1
+        t_next += int(rng.integers(*INTERVAL_STEPS))
+        advance(net.t - done)
+        done = net.t
+    advance(net.t - done)
+
+    table = net.synapse_table()
+    w = net.weights()[0]
+    plastic = table["plastic"]
+    out_mean = np.array([w[plastic & np.isin(table["pre"], m)].mean()
+                         if np.any(plastic & np.isin(table["pre"], m)) else np.nan
+                         for m in members])
+    response = response_sum / np.maximum(response_n, 1)
+    early = early_sum / np.maximum(early_n, 1)
+    others = np.arange(1, N_STIMULI)
+    seen = others[response_n[others] > 0]
+    events = net.trigger_events()
+    return {
+        "seed": seed, "condition": condition,
+        "weight_ratio": float(out_mean[0] / np.nanmean(out_mean[others])),
+        "response_ratio": float(response[0] / response[seen].mean()),
+        "response_s1": float(response[0]), "response_others": float(response[seen].mean()),
+        "early_s1": float(early[0]), "early_others": float(early[others][early_n[others] > 0].mean()),
+        "s1_presentations": int(response_n[0]),
+        "out_weights": out_mean, "response": response,
+        "rewards": int(events["counts"][0]),
+    }
+
+
+def fmt(r) -> str:
+    return (f"  seed {r['seed']:2d} {r['condition']:11s} weight ratio {r['weight_ratio']:.2f}  "
+            f"response ratio {r['response_ratio']:.2f} (S1 {r['response_s1']:.1f} vs others "
+            f"{r['response_others']:.1f} spikes in 5-60 ms, {r['s1_presentations']} S1 "
+            f"presentations measured; first 20 %: S1 {r['early_s1']:.1f}, others "
+            f"{r['early_others']:.1f})  rewards {r['rewards']}")
+
+
+def plot(results, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    first = next(r for r in results if r["condition"] == "conditioned")
+    ax = axes[0]
+    ax.bar(np.arange(N_STIMULI), first["out_weights"], color="0.6")
+    ax.bar([0], [first["out_weights"][0]], color="tab:red", label="S1 (rewarded)")
+    ax.set_xlabel("stimulus")
+    ax.set_ylabel("mean outgoing excitatory weight")
+    ax.set_title(f"conditioned, seed {first['seed']}")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.bar(np.arange(N_STIMULI), first["response"], color="0.6")
+    ax.bar([0], [first["response"][0]], color="tab:red")
+    ax.set_xlabel("stimulus")
+    ax.set_ylabel("network spikes 5-60 ms after it (last 20 %)")
+    ax = axes[2]
+    for x, cond, colour in ((0, "conditioned", "tab:red"), (1, "control", "tab:gray")):
+        rs = [r for r in results if r["condition"] == cond]
+        ax.plot(np.full(len(rs), x - 0.1), [r["weight_ratio"] for r in rs], "o", color=colour)
+        ax.plot(np.full(len(rs), x + 0.1), [r["response_ratio"] for r in rs], "s", color=colour)
+    ax.axhline(1.0, color="k", lw=0.6)
+    for level in (2.0, 3.0):  # the criteria: weight ratio >= 2, response ratio >= 3
+        ax.axhline(level, color="k", lw=0.6, ls=":")
+    ax.set_ylim(0, None)
+    ax.set_xticks([0, 1], ["S1 rewarded", "random rewards"])
+    ax.set_ylabel("S1 / other stimuli (o weight, s response)")
+    ax.set_title("all seeds")
+    fig.suptitle("Izhikevich (2007) classical conditioning with the engine")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 10; quick 2)")
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (600 s, 2 seeds)")
+    parser.add_argument("--duration-s", type=int, default=None, help="default 1800 (quick 600)")
+    parser.add_argument("--threads", type=int, default=2, help="networks run in parallel")
+    parser.add_argument("--figure", type=Path,
+                        default=model.FIGURES / "izhikevich_2007_conditioning.png")
+    parser.add_argument("--no-figure", action="store_true")
+    args = parser.parse_args(argv)
+    n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
+    duration = args.duration_s if args.duration_s is not None else (600 if args.quick else 1800)
+    if n_seeds < 1 or duration < 10:
+        raise ValueError("--seeds must be >= 1 and --duration-s >= 10")
+    seeds = list(range(n_seeds))
+    if args.quick:
+        print(f"CRITERION (quick, {duration} s, {n_seeds} seeds): weight ratio >= 1.3 and response "
+              f"ratio >= 1.3 in every conditioned run; both < 1.3 in every control run.")
+    else:
+        print(f"CRITERION ({duration} s, {n_seeds} seeds): S1's mean outgoing weight >= 2x the other "
+              f"stimuli's and its evoked response (spikes 5-60 ms after it) >= 3x, in >= 80 % of "
+              f"the seeds; with rewards after random stimuli both ratios within [0.8, 1.25] in "
+              f">= 80 % of the seeds.")
+    jobs = [lambda adv, s=s, c=c: run_one(s, c, duration, adv)
+            for s in seeds for c in ("conditioned", "control")]
+    results = model.run_jobs(jobs, args.threads, duration * 1000 * len(jobs), "conditioning")
+    for r in results:
+        print(fmt(r))
+    cond = [r for r in results if r["condition"] == "conditioned"]
+    ctl = [r for r in results if r["condition"] == "control"]
+    ok = True
+    if args.quick:
+        n_ok = sum(r["weight_ratio"] >= 1.3 and r["response_ratio"] >= 1.3 for r in cond)
+        passed = n_ok == len(cond)
+        print(f"{model.verdict(passed)}  conditioned: both ratios >= 1.3 in {n_ok}/{len(cond)} seeds")
+        ok &= passed
+        n_ok = sum(r["weight_ratio"] < 1.3 and r["response_ratio"] < 1.3 for r in ctl)
+        passed = n_ok == len(ctl)
+        print(f"{model.verdict(passed)}  control: both ratios < 1.3 in {n_ok}/{len(ctl)} seeds")
+        ok &= passed
+    else:
+        n_ok = sum(r["weight_ratio"] >= 2 and r["response_ratio"] >= 3 for r in cond)
+        passed = n_ok >= 0.8 * n_seeds
+        print(f"{model.verdict(passed)}  conditioned: weight ratio >= 2 and response ratio >= 3 in "
+              f"{n_ok}/{n_seeds} seeds (need >= 80 %)")
+        ok &= passed
+        n_ctl = sum(0.8 <= r["weight_ratio"] <= 1.25 and 0.8 <= r["response_ratio"] <= 1.25
+                    for r in ctl)
+        passed = n_ctl >= 0.8 * n_seeds
+        print(f"{model.verdict(passed)}  control: both ratios within [0.8, 1.25] in "
+              f"{n_ctl}/{n_seeds} seeds (need >= 80 %)")
+        ok &= passed
+        print("\nBENCHMARKS.md row:")
+        print(f"| Izhikevich (2007) classical conditioning | a stimulus rewarded 0-1 s after its "
+              f"presentations (amid 99 unrewarded ones) gains outgoing weight and evokes a "
+              f"larger network response | at {duration} s: weight ratio median "
+              f"{np.median([r['weight_ratio'] for r in cond]):.2f}, response ratio median "
+              f"{np.median([r['response_ratio'] for r in cond]):.2f} (both criteria in "
+              f"{n_ok}/{n_seeds} seeds); random-reward control medians "
+              f"{np.median([r['weight_ratio'] for r in ctl]):.2f} / "
+              f"{np.median([r['response_ratio'] for r in ctl]):.2f} ({n_ctl}/{n_seeds} within "
+              f"[0.8, 1.25]) | {model.verdict(ok)} |")
+    if not args.no_figure:
+        plot(results, args.figure)
+        print(f"figure: {args.figure}")
+    print(f"VERDICT: {model.verdict(ok)}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
