@@ -47,8 +47,12 @@ def load_checkpoint(path: str | os.PathLike, agent_kind: str) -> tuple[dict[str,
             arrays = {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a valid checkpoint archive ({error})") from None
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError,
+            NotImplementedError, RuntimeError) as error:
+        # zipfile reports a damaged header as NotImplementedError ("compression method not
+        # supported"), RuntimeError ("encrypted") or KeyError: all mean a damaged file.
+        raise ValueError(f"{path}: not a valid checkpoint archive "
+                         f"({type(error).__name__}: {error})") from None
     if _META_KEY not in arrays:
         raise ValueError(f"{path}: checkpoint has no metadata ({_META_KEY!r} missing)")
     try:
