@@ -199,6 +199,7 @@ class AgentParams:
     tonic_norepinephrine: bool = False    #: tonic NE (utility drop) raises the action temperature
     acetylcholine: bool = False           #: ACh (novelty, uncertainty) raises the learning rate
     ach_gain: float = 1.0                 #: ACh learning-rate gain per unit of ACh level (saturating)
+    population_lr_exponent: float = 1.0   #: vector env of n sub-envs: the n copies' changes are summed with learning rates x n^-exponent (0: each transition counts as in a single env; 1: the mean). Twin, CartPole, 8 envs: 1.0 solved 5/5 seeds (median 1,000 steps), 0.5 and 0.25 0/5 (measured)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -230,6 +231,9 @@ class AgentParams:
             raise ValueError(f"trace_lambda must lie in [0, 1], got {self.trace_lambda}")
         if self.dopamine not in ("td", "shuffled", "off"):
             raise ValueError(f"dopamine must be 'td', 'shuffled' or 'off', got {self.dopamine!r}")
+        if not 0.0 <= self.population_lr_exponent <= 1.0:
+            raise ValueError(f"population_lr_exponent must lie in [0, 1], got "
+                             f"{self.population_lr_exponent}")
         for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "ne_gain", "ach_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
@@ -355,16 +359,35 @@ def env_id_of(env) -> str | None:
     return getattr(spec, "id", None)
 
 
-def prepare_env(env) -> gym.Env:
+def _is_vector_env(env) -> bool:
+    return isinstance(env, gym.vector.VectorEnv)
+
+
+def prepare_env(env):
     """A single Gymnasium env with the signal keys in ``info`` (wrapping it with
-    :class:`~neuromod_gym.signals.NeuromodulatorySignals` when it lacks them)."""
+    :class:`~neuromod_gym.signals.NeuromodulatorySignals` when it lacks them), or a
+    Gymnasium vector env, returned as it is (its sub-envs cannot be wrapped from outside:
+    build it with ``gym.make_vec(..., wrappers=[NeuromodulatorySignals])`` when the agent's
+    ACh / NE need the signal keys; :meth:`ThreeFactorAgent.learn` checks). A vector env
+    must use Gymnasium's default ``autoreset_mode`` NEXT_STEP (the step after a sub-env's
+    episode end resets it)."""
     from neuromod_gym.signals import NeuromodulatorySignals
 
     if isinstance(env, str):
         env = gym.make(env)
+    if _is_vector_env(env):
+        mode = env.metadata.get("autoreset_mode")
+        if mode is not None and getattr(mode, "value", mode) not in ("NextStep", "next_step"):
+            raise ValueError(f"vector env autoreset_mode must be NEXT_STEP (Gymnasium's "
+                             f"default), got {mode}")
+        if not isinstance(env.single_action_space, spaces.Discrete):
+            raise ValueError("actions must be a gymnasium Discrete space, got "
+                             f"{env.single_action_space}")
+        return env
     if hasattr(env, "num_envs"):
-        raise ValueError("learn() takes a single Gymnasium env (vector envs are not supported "
-                         "by learn yet; predict and evaluate_policy accept them)")
+        raise ValueError("vector envs must be Gymnasium vector envs (gymnasium.vector."
+                         "SyncVectorEnv / AsyncVectorEnv / gym.make_vec), got "
+                         f"{type(env).__name__}")
     if not isinstance(env, gym.Env):
         raise ValueError(f"env must be a gymnasium.Env, got {type(env).__name__}")
     if not getattr(env.unwrapped, "emits_signal_keys", False) and not _has_wrapper(
@@ -372,6 +395,13 @@ def prepare_env(env) -> gym.Env:
         if not _is_neuromod_task(env):
             env = NeuromodulatorySignals(env)
     return env
+
+
+def _single_spaces(env) -> tuple[gym.Space, gym.Space]:
+    """(observation space, action space) of one env, or of one sub-env of a vector env."""
+    if _is_vector_env(env):
+        return env.single_observation_space, env.single_action_space
+    return env.observation_space, env.action_space
 
 
 def _has_wrapper(env, cls) -> bool:
@@ -391,6 +421,25 @@ def _is_neuromod_task(env) -> bool:
 
 
 # ----------------------------------------------------------------------------- the agent
+@dataclass
+class _VectorEpisodes:
+    """Per-copy state of training on a vector env (one copy of the network per sub-env),
+    kept between :meth:`ThreeFactorAgent.learn` calls."""
+
+    traces: np.ndarray            # (B, n_out, n_in) synaptic trace z of each copy
+    scratch: np.ndarray           # (B, n_out, n_in) buffer of the step's trace increment
+    returns: np.ndarray           # (B,) running episode return
+    lengths: np.ndarray           # (B,) running episode length
+    resetting: np.ndarray         # (B,) bool: the sub-env's next step is its reset step
+    reward_baselines: np.ndarray  # (B,) rstdp: running reward average of each copy
+    modulation: list              # B Neuromodulation objects
+    readouts: np.ndarray | None = None       # (B, n_groups) of the current window
+    eligibility: np.ndarray | None = None    # (B, n_out, n_in) of the current window
+    values: np.ndarray | None = None         # (B,)
+    q: np.ndarray | None = None              # (B, n_actions) (action_value)
+    probabilities: np.ndarray | None = None  # (B, n_actions)
+
+
 @dataclass
 class _Step:
     """What the agent computed for one observation (one window)."""
@@ -423,7 +472,7 @@ class ThreeFactorAgent:
                  **params: Any):
         if _spaces is None:
             self.env = prepare_env(env)
-            observation_space, action_space = self.env.observation_space, self.env.action_space
+            observation_space, action_space = _single_spaces(self.env)
             env_id = _env_id or env_id_of(self.env)
         else:
             self.env = None
@@ -475,6 +524,7 @@ class ThreeFactorAgent:
         self._build_substrate(np.random.default_rng([self.seed, 0]))
         self._predict_envs = 0
         self._episode: tuple | None = None  # (step, trace, return, length) between learn calls
+        self._vector: _VectorEpisodes | None = None  # the same for a vector env
 
     # ------------------------------------------------------------------ substrate hooks
     unit_group: np.ndarray   # (n_out,) group index of each output unit
@@ -492,6 +542,23 @@ class ThreeFactorAgent:
 
     def _push_weights(self) -> None:
         """Make the substrate use ``self.weights`` (after a change)."""
+
+    def _population_build(self, n: int) -> None:
+        """(Re)build ``n`` learner copies for a vector env, all at their episode start."""
+        raise NotImplementedError
+
+    def _population_forward(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One window of every copy, ``features`` (n, n_in) -> (readouts (n, n_groups),
+        eligibility (n, n_out, n_in)); the arrays may be reused by the next call."""
+        raise NotImplementedError
+
+    def _population_reset(self, copies: np.ndarray) -> None:
+        """Neural state of the copies selected by the boolean mask back to rest."""
+        raise NotImplementedError
+
+    def _population_lr_scale(self, n: int) -> float:
+        """Factor on every learning rate when ``n`` copies' changes are summed."""
+        return float(n) ** -self.params.population_lr_exponent
 
     def _predict_readout(self, features: np.ndarray, episode_start: np.ndarray,
                          full_reset: bool) -> np.ndarray:
@@ -571,6 +638,21 @@ class ThreeFactorAgent:
         ``callback``: a stable-baselines3 ``BaseCallback`` or a callable
         ``callback(locals_dict, globals_dict) -> bool``; returning False stops training.
         ``progress_bar``: show a tqdm bar of env steps.
+
+        A Gymnasium vector env (``SyncVectorEnv``, ``AsyncVectorEnv``, ``gym.make_vec``;
+        autoreset mode NEXT_STEP) trains ``num_envs`` copies of the agent's network at once
+        (the substrate's population axis: one network run advances every copy): ONE shared
+        weight matrix; each copy has its own neural state, synaptic trace z, TD error,
+        neuromodulators and episode, and a step's weight change is the SUM of the copies'
+        changes (as A2C / PPO sum over their envs), with learning rates scaled by
+        ``population_lr_scale`` (see :class:`AgentParams`). ``total_timesteps`` counts
+        transitions summed over sub-envs (stable-baselines3's convention; the last vector
+        step may overshoot by < ``num_envs``); a sub-env's reset step (the step after its
+        episode ended, whose action Gymnasium ignores) is no transition: it is not counted
+        and makes no update. Callbacks are called once per vector step with
+        stable-baselines3's local names (``actions``, ``new_obs``, ``rewards``, ``dones``,
+        ``infos``); ``episode_returns`` / ``episode_lengths`` collect every sub-env's
+        episodes in the order they end (lower sub-env index first within a step).
         """
         if self.env is None:
             raise ValueError("this agent has no env: pass one to load(path, env=...)")
@@ -584,6 +666,11 @@ class ThreeFactorAgent:
         if progress_bar:
             from tqdm.auto import tqdm
             bar = tqdm(total=int(total_timesteps), unit="step")
+        if _is_vector_env(self.env):
+            self._learn_vector(int(total_timesteps), sb3_callback, bar)
+            if bar is not None:
+                bar.close()
+            return self
         env = self.env
         if self._episode is None:  # else: continue the episode the last call left running
             first_seed = self.seed if self.num_timesteps == 0 else None
@@ -643,6 +730,172 @@ class ThreeFactorAgent:
         if bar is not None:
             bar.close()
         return self
+
+    # ------------------------------------------------------------------ vector envs
+    def _policy_batch(self, readouts: np.ndarray):
+        """:meth:`_policy` for a batch: readouts (B, n_groups) -> (values (B,), Q (B, n_actions)
+        or None, probabilities (B, n_actions))."""
+        p = self.params
+        if self.architecture == "actor_critic":
+            values = p.value_bias + p.value_scale * readouts[:, 0]
+            logits = p.logit_scale * readouts[:, 1:]
+            q = None
+        elif self.architecture == "action_value":
+            q = p.value_bias + p.value_scale * readouts
+            values = q.max(axis=1)
+            logits = p.logit_scale * q
+        else:
+            values, q = np.zeros(len(readouts)), None
+            logits = p.logit_scale * readouts
+        return values, q, _softmax_rows(logits)
+
+    def _unit_factor_batch(self, actions: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+        """:meth:`_unit_factor` for a batch of copies: (B, n_out)."""
+        n = len(actions)
+        if self.architecture == "actor_critic":
+            per_group = np.empty((n, self.n_groups))
+            per_group[:, 0] = 1.0
+            per_group[:, 1:] = -probabilities
+            per_group[np.arange(n), 1 + actions] += 1.0
+        elif self.architecture == "action_value":
+            per_group = np.zeros((n, self.n_groups))
+            per_group[np.arange(n), actions] = 1.0
+        else:
+            return np.ones((n, self.unit_group.size))
+        return per_group[:, self.unit_group]
+
+    def _observe_population(self, episodes: "_VectorEpisodes", observations) -> None:
+        """One window of every copy on its sub-env's observation (all copies in one call)."""
+        features = self.encoder(np.asarray(observations))
+        episodes.readouts, episodes.eligibility = self._population_forward(features)
+        episodes.values, episodes.q, episodes.probabilities = self._policy_batch(
+            episodes.readouts)
+
+    def _start_vector(self) -> "_VectorEpisodes":
+        env = self.env
+        n = int(env.num_envs)
+        first_seed = self.seed if self.num_timesteps == 0 else None
+        observations, infos = env.reset(seed=first_seed)
+        p = self.params
+        if (p.norepinephrine or p.acetylcholine) and not all(
+                key in infos for key in (NOVELTY, SURPRISE, UNCERTAINTY)):
+            raise ValueError("norepinephrine / acetylcholine read info['novelty'], "
+                             "['surprise'], ['uncertainty'], which this vector env does not "
+                             "emit: build it with gym.make_vec(..., wrappers="
+                             "[NeuromodulatorySignals])")
+        self._population_build(n)
+        episodes = _VectorEpisodes(
+            traces=np.zeros((n,) + self.weights.shape), scratch=np.zeros((n,) + self.weights.shape),
+            returns=np.zeros(n), lengths=np.zeros(n, dtype=np.int64),
+            resetting=np.zeros(n, dtype=bool), reward_baselines=np.full(n, self.reward_baseline),
+            modulation=[Neuromodulation(self.params, np.random.default_rng([self.seed, 2, b]),
+                                        self.task_dt_ms) for b in range(n)])
+        self._observe_population(episodes, observations)
+        return episodes
+
+    def _learn_vector(self, total_timesteps: int, sb3_callback, bar) -> None:
+        """:meth:`learn` on a Gymnasium vector env (see there)."""
+        p = self.params
+        env = self.env
+        n = int(env.num_envs)
+        lr_unit = self._unit_lr() * self._population_lr_scale(n)
+        decay = p.trace_lambda if self.architecture == "rstdp" else p.gamma * p.trace_lambda
+        if self._vector is None or len(self._vector.returns) != n:
+            self._vector = self._start_vector()
+        episodes = self._vector
+        traces = episodes.traces
+        copies = np.arange(n)
+        # the modulator kinetics change learning only through ACh / NE effects; without
+        # them DA is the signed TD error itself and the per-copy kinetics (about 40 us per
+        # copy and step, measured) are skipped
+        kinetics = p.norepinephrine or p.acetylcholine or p.tonic_norepinephrine
+        actions = np.zeros(n, dtype=np.int64)
+        first = self.num_timesteps
+        continue_training = True
+        while self.num_timesteps - first < total_timesteps:
+            # copies whose sub-env ended last step: this step resets it (action ignored,
+            # no transition, no update)
+            active = ~episodes.resetting
+            n_active = int(np.count_nonzero(active))
+            probabilities = episodes.probabilities
+            if p.tonic_norepinephrine:
+                temperature = np.array([m.temperature() for m in episodes.modulation])
+                probabilities = _softmax_rows(np.log(probabilities + 1e-300)
+                                              / temperature[:, None])
+            # inverse-CDF sampling as Generator.choice does it, all active copies at once
+            cdf = np.cumsum(probabilities[active], axis=1)
+            cdf /= cdf[:, -1:]
+            draws = self._rng.random(n_active)
+            actions[:] = 0
+            actions[active] = np.minimum((draws[:, None] >= cdf).sum(axis=1), self.n_actions - 1)
+            factor = self._unit_factor_batch(actions, probabilities)
+            factor[~active] = 0.0
+            np.multiply(factor[:, :, None], episodes.eligibility, out=episodes.scratch)
+            traces *= decay
+            traces += episodes.scratch
+            old_values, old_q = episodes.values, episodes.q
+            new_obs, rewards, terminated, truncated, infos = env.step(actions)
+            rewards = np.asarray(rewards, dtype=np.float64)
+            terminated = np.asarray(terminated, dtype=bool) & active
+            truncated = np.asarray(truncated, dtype=bool) & active
+            dones = terminated | truncated
+            self.num_timesteps += n_active
+            episodes.returns[active] += rewards[active]
+            episodes.lengths[active] += 1
+            r = p.reward_scale * rewards
+            # every copy's next window; for a sub-env that ended it ran on the final
+            # observation: its value bootstraps a truncation and is 0 after a termination
+            self._observe_population(episodes, new_obs)
+            if self.architecture == "rstdp":
+                errors = r - episodes.reward_baselines
+                episodes.reward_baselines[active] += p.reward_baseline_rate * errors[active]
+            else:
+                next_values = np.where(terminated, 0.0, episodes.values)
+                if self.architecture == "action_value":
+                    errors = r + p.gamma * next_values - old_q[copies, actions]
+                else:
+                    errors = r + p.gamma * next_values - old_values
+            errors[~active] = 0.0
+            if not np.all(np.isfinite(errors)):
+                raise ValueError(f"non-finite TD error {errors} (reward {rewards})")
+            coefficients = np.zeros(n)
+            if kinetics or p.dopamine == "shuffled":
+                for b in np.nonzero(active)[0]:
+                    modulation = episodes.modulation[b]
+                    if kinetics:
+                        info = {key: infos[key][b] for key in (NOVELTY, SURPRISE, UNCERTAINTY)
+                                if key in infos}
+                        dopamine, gain = modulation.step(float(errors[b]), float(rewards[b]),
+                                                         info)
+                    else:
+                        dopamine, gain = modulation._dopamine(float(errors[b])), 1.0
+                    coefficients[b] = gain * dopamine
+            elif p.dopamine == "td":
+                coefficients[:] = errors
+            if coefficients.any():
+                # the step's weight change: the sum of the copies' changes
+                dw = np.tensordot(coefficients, traces, axes=1)
+                dw *= lr_unit[:, None]
+                self._apply(dw)
+            if bar is not None:
+                bar.update(n_active)
+            if sb3_callback is not None:
+                # stable-baselines3's names for the step's batch (callbacks read them)
+                continue_training = sb3_callback(
+                    {"self": self, "actions": actions, "new_obs": new_obs, "rewards": rewards,
+                     "dones": dones, "infos": infos, "n_envs": n}, globals())
+            if dones.any():
+                ended = np.nonzero(dones)[0]
+                self.episode_returns.extend(episodes.returns[ended].tolist())
+                self.episode_lengths.extend(episodes.lengths[ended].tolist())
+                episodes.returns[ended] = 0.0
+                episodes.lengths[ended] = 0
+                traces[ended] = 0.0
+                self._population_reset(dones)
+            episodes.resetting = dones
+            if continue_training is False:
+                break
+        self.reward_baseline = float(np.mean(episodes.reward_baselines))
 
     # ------------------------------------------------------------------ predict
     def _as_batch(self, observation) -> tuple[np.ndarray, bool]:
@@ -721,14 +974,16 @@ class ThreeFactorAgent:
         self._check_spaces(env)
         self.env = env
         self._episode = None
+        self._vector = None
 
     def _check_spaces(self, env) -> None:
-        if not _spaces_match(env.observation_space, self.observation_space):
+        observation_space, action_space = _single_spaces(env)
+        if not _spaces_match(observation_space, self.observation_space):
             raise ValueError(f"observation space mismatch: agent {self.observation_space}, "
-                             f"env {env.observation_space}")
-        if not _spaces_match(env.action_space, self.action_space):
+                             f"env {observation_space}")
+        if not _spaces_match(action_space, self.action_space):
             raise ValueError(f"action space mismatch: agent {self.action_space}, "
-                             f"env {env.action_space}")
+                             f"env {action_space}")
 
     def save(self, path: str | os.PathLike) -> str:
         """Write ONE ``.npz`` file (numbers only, JSON metadata inside)."""
@@ -789,9 +1044,24 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def _task_dt_ms(env) -> float:
     """ms of task time per env step: a wrapper's (NeuromodulatorSignals) or the task's own
-    ``dt_ms``; 20 ms when neither declares one."""
+    ``dt_ms``; 20 ms when neither declares one. A vector env: its first sub-env's."""
+    if _is_vector_env(env):
+        if hasattr(env, "envs"):  # SyncVectorEnv
+            return _task_dt_ms(env.envs[0])
+        if hasattr(env, "env_fns"):  # AsyncVectorEnv: a missing attribute would kill its
+            probe = env.env_fns[0]()  # workers, so read a fresh copy of a sub-env instead
+            try:
+                return _task_dt_ms(probe)
+            finally:
+                probe.close()
+        return 20.0
     inner = env
     while isinstance(inner, gym.Wrapper):
         if "dt_ms" in vars(inner):

@@ -40,5 +40,15 @@ class RateTwinAgent(ThreeFactorAgent):
     def _learner_reset(self) -> None:
         pass
 
+    def _population_build(self, n: int) -> None:
+        pass  # rate units keep no state between steps
+
+    def _population_forward(self, features):
+        return features @ self.weights.T, np.broadcast_to(
+            features[:, None, :], (len(features),) + self.weights.shape)
+
+    def _population_reset(self, copies) -> None:
+        pass
+
     def _predict_readout(self, features, episode_start, full_reset):
         return features @ self.weights.T
