@@ -18,6 +18,10 @@ reversal latency (trials after a reversal until a trailing 20-trial window lying
 after it exceeds 70% optimal; floor 20, censored at 100; median over reversals, then
 over seeds). Learners: the spiking agent with and without NE, and the twin.
 
+``speed`` (issue 5): the spiking CartPole agent as a population of 8 on a SyncVectorEnv
+of 8 CartPole-v1 against PPO (8 envs), same process, same evaluation schedule: env
+steps/s over training time and training seconds to a greedy evaluation >= 475.
+
 Prints a markdown table (paste it into BENCHMARKS.md ## Agents) and writes per-seed
 results as JSON (``--out``).
 """
@@ -251,6 +255,141 @@ def bandit_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- speed
+# ``speed`` (issue 5): the spiking CartPole agent trained as a population of 8 copies on a
+# SyncVectorEnv of 8 CartPole-v1 (agents.architectures: one shared weight matrix, one
+# network run per vector step) against stable-baselines3 PPO with rl-zoo3's CartPole
+# hyperparameters (ppo.yaml, 8 envs), one after the other in the same process (the order
+# alternates with the seed, so a drift of the machine's load favours neither). Both are
+# evaluated every ``--eval-every`` env steps (the same schedule; ``greedy_return``, not
+# timed); each stops at its first evaluation >= 475 or at ``--max-steps``. Reported per
+# learner: env steps/s over its training time (evaluation excluded) and the training
+# seconds until the solving evaluation.
+SPEED_N_ENVS = 8
+
+
+def _speed_warm_up() -> None:
+    """Compile / load numba kernels and torch once, so no learner's clock pays for it."""
+    from agents.baselines import BaselineAgent
+    from agents.spiking_agent import SpikingAgent
+
+    venv = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 2)
+    SpikingAgent(venv, seed=0).learn(64)
+    BaselineAgent("CartPole-v1", algorithm="ppo", seed=0).learn(256)
+
+
+def speed_spiking(seed: int, eval_every: int, max_steps: int, params: dict) -> dict:
+    from agents.spiking_agent import SpikingAgent
+
+    venv = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * SPEED_N_ENVS)
+    agent = SpikingAgent(venv, seed=seed, **params)
+    train_s, evals, solved = 0.0, [], None
+    while agent.num_timesteps < max_steps and solved is None:
+        t = time.perf_counter()
+        agent.learn(eval_every)
+        train_s += time.perf_counter() - t
+        evals.append((agent.num_timesteps, round(train_s, 3), greedy_return(agent)))
+        if evals[-1][2] >= SOLVED:
+            solved = evals[-1]
+    venv.close()
+    return _speed_summary("spiking x8", seed, agent.num_timesteps, train_s, evals, solved)
+
+
+def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
+    import torch
+
+    from agents.baselines import BaselineAgent
+
+    torch.set_num_threads(1)
+    agent = BaselineAgent("CartPole-v1", algorithm="ppo", seed=seed)
+    evals, state = [], {"next": eval_every, "eval_s": 0.0, "solved": None, "t0": 0.0}
+
+    def schedule(local_vars, global_vars) -> bool:
+        if agent.num_timesteps < state["next"]:
+            return True
+        state["next"] += eval_every
+        t = time.perf_counter()
+        trained_s = t - state["t0"] - state["eval_s"]
+        score = greedy_return(agent)
+        state["eval_s"] += time.perf_counter() - t
+        evals.append((agent.num_timesteps, round(trained_s, 3), score))
+        if score >= SOLVED:
+            state["solved"] = evals[-1]
+            return False
+        return True
+
+    state["t0"] = time.perf_counter()
+    agent.learn(max_steps, callback=schedule)
+    train_s = time.perf_counter() - state["t0"] - state["eval_s"]
+    agent.model.get_env().close()
+    return _speed_summary("ppo x8", seed, agent.num_timesteps, train_s, evals, state["solved"])
+
+
+def _speed_summary(learner, seed, steps, train_s, evals, solved) -> dict:
+    return {"learner": learner, "seed": seed, "env_steps": int(steps),
+            "train_s": round(train_s, 3), "steps_per_s": round(steps / max(train_s, 1e-9), 1),
+            "solved_steps": None if solved is None else solved[0],
+            "solved_train_s": None if solved is None else solved[1], "evals": evals}
+
+
+def run_speed(job) -> dict:
+    seed, args = job
+    _speed_warm_up()
+    runs = [lambda: speed_spiking(seed, args.eval_every, args.max_steps, args.params),
+            lambda: speed_ppo(seed, args.eval_every, args.max_steps)]
+    if seed % 2:
+        runs.reverse()
+    results = sorted((run() for run in runs), key=lambda r: r["learner"] != "spiking x8")
+    return {"seed": seed, "learners": [{k: v for k, v in r.items() if k != "evals"}
+                                       for r in results],
+            "evals": {r["learner"]: r["evals"] for r in results}}
+
+
+def speed_table(results: list[dict]) -> str:
+    rows = [r for result in results for r in result["learners"]]
+    seeds = sorted({r["seed"] for r in rows})
+    by = {(r["learner"], r["seed"]): r for r in rows}
+
+    def solve_s(r):
+        return r["solved_train_s"] if r["solved_train_s"] is not None else np.inf
+
+    lines = ["| seed | spiking x8 env steps/s | PPO env steps/s | ratio | spiking x8 s to "
+             "solve (steps) | PPO s to solve (steps) | ratio PPO / spiking |",
+             "|---|---|---|---|---|---|---|"]
+    speed_ratio, solve_ratio = [], []
+    for seed in seeds:
+        s, p = by[("spiking x8", seed)], by[("ppo x8", seed)]
+        speed_ratio.append(s["steps_per_s"] / p["steps_per_s"])
+        solve_ratio.append(solve_s(p) / solve_s(s) if np.isfinite(solve_s(s)) else 0.0)
+        lines.append(f"| {seed} | {s['steps_per_s']:.0f} | {p['steps_per_s']:.0f} | "
+                     f"{speed_ratio[-1]:.2f} | {_solve_cell(s)} | {_solve_cell(p)} | "
+                     f"{solve_ratio[-1]:.1f} |")
+    spiking = [by[("spiking x8", s)] for s in seeds]
+    ppo = [by[("ppo x8", s)] for s in seeds]
+    lines.append(f"| **median** | {np.median([r['steps_per_s'] for r in spiking]):.0f} | "
+                 f"{np.median([r['steps_per_s'] for r in ppo]):.0f} | "
+                 f"{np.median(speed_ratio):.2f} | {_med([solve_s(r) for r in spiking])} s "
+                 f"({_med([r['solved_steps'] or np.inf for r in spiking])}) | "
+                 f"{_med([solve_s(r) for r in ppo])} s "
+                 f"({_med([r['solved_steps'] or np.inf for r in ppo])}) | "
+                 f"{np.median(solve_ratio):.1f} |")
+    solved = sum(r["solved_steps"] is not None for r in spiking)
+    solved_ppo = sum(r["solved_steps"] is not None for r in ppo)
+    lines.append(f"\nsolved (greedy eval >= {SOLVED:.0f}): spiking x8 {solved}/{len(seeds)}, "
+                 f"PPO {solved_ppo}/{len(seeds)}; steps/s over training time only")
+    return "\n".join(lines)
+
+
+def _solve_cell(r) -> str:
+    if r["solved_train_s"] is None:
+        return f"not solved in {r['env_steps']}"
+    return f"{r['solved_train_s']:.1f} ({r['solved_steps']})"
+
+
+def plan_speed(args, seeds):
+    return [(s, args) for s in seeds], run_speed, speed_table
+
+
 # ----------------------------------------------------------------------------- main
 def plan_cartpole(args, seeds):
     learners = args.learners or ["spiking", "twin", "ppo"]
@@ -266,6 +405,7 @@ def plan_bandit(args, seeds):
 # The runner runs in a worker process, so it and its jobs must be picklable (module level).
 BENCHMARKS = {
     "cartpole": plan_cartpole,
+    "speed": plan_speed,
     "bandit": plan_bandit,
 }
 
