@@ -62,6 +62,7 @@ class SpikingParams(AgentParams):
     background_mV: float = 10.0        #: amplitude of a background pulse (current, nA into 1 Mohm)
     lateral_inhibition: float = 0.0    #: weight of fixed inhibitory synapses between action groups (0: none)
     population_lr_exponent: float = 0.25  #: see AgentParams; CartPole, 8 envs, greedy eval >= 475: 0.25 solved 5/5 seeds (median 4,000 env steps), 0.35 5/5 (4,500), 0.5 3/3 (5,000), 1.0 3/3 (12,000), 0.0 2/3 (measured)
+    reset_per_step: bool = False       #: reset neural state (membranes, currents, traces) before every window, not only at episode starts: the readout then depends on this step's input alone (no carry-over from the previous state)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -288,6 +289,8 @@ class SpikingAgent(ThreeFactorAgent):
             self._learner.set_weights(self.weights)
             self._learner_weights_version = self._weights_version
         features = np.repeat(features, self.params.input_copies)
+        if self.params.reset_per_step:
+            self._learner.reset(np.ones(1, bool))
         counts, elig = self._learner.window(features[None], eligibility=True)
         return self._readout(counts)[0], elig[0]
 
@@ -314,6 +317,8 @@ class SpikingAgent(ThreeFactorAgent):
             self._population_weights_version = self._weights_version
         if self.params.input_copies > 1:
             features = np.repeat(features, self.params.input_copies, axis=1)
+        if self.params.reset_per_step:
+            population.reset(np.ones(population.B, bool))
         counts, elig = population.window_all(features)
         return self._readout(counts), elig
 
@@ -321,6 +326,8 @@ class SpikingAgent(ThreeFactorAgent):
         self._population.reset(copies)
 
     def _predict_readout(self, features, episode_start, full_reset):
+        if self._deterministic_windows(features):
+            return self._deterministic_readout(features)
         n = len(features)
         if full_reset or self._inference is None or self._inference.B != n:
             # Inference copies use network indices 1.. so their noise differs from training's.
@@ -333,5 +340,43 @@ class SpikingAgent(ThreeFactorAgent):
             self._inference.set_weights(self.weights)
             self._inference_weights_version = self._weights_version
         features = np.repeat(features, self.params.input_copies, axis=1)
+        if self.params.reset_per_step:
+            self._inference.reset(np.ones(n, bool))
         counts, _ = self._inference.window(features, eligibility=False)
         return self._readout(counts)
+
+    def _deterministic_windows(self, features) -> bool:
+        """True when a window's spikes are a function of its features and the weights
+        alone: state reset before every window, no background noise and every input
+        spike probability exactly 0 or 1 (regular input trains, e.g. one-hot features at
+        max_input_rate_hz * dt_ms = 1 spike per step)."""
+        p = self.params
+        if not p.reset_per_step or p.background_hz > 0:
+            return False
+        probability = features * (p.max_input_rate_hz * p.dt_ms / 1000.0)
+        return bool(np.all((probability == 0.0) | (probability == 1.0)))
+
+    def _deterministic_readout(self, features):
+        """Readouts of deterministic windows (:meth:`_deterministic_windows`): each distinct
+        feature vector is run once per weight version on one network copy and reused, so
+        the result is exactly what every copy would compute, and discrete observations
+        (FrozenLake: 16 states) cost at most one window per state between weight changes."""
+        if getattr(self, "_deterministic_version", None) != self._weights_version:
+            if getattr(self, "_deterministic_net", None) is None:
+                self._deterministic_net = _SpikingNetwork(self.params, self.weights.shape[1],
+                                                          self.unit_group, self._competing,
+                                                          self.seed, 1, 1)
+            self._deterministic_net.set_weights(self.weights)
+            self._deterministic_cache: dict[bytes, np.ndarray] = {}
+            self._deterministic_version = self._weights_version
+        readouts = np.empty((len(features), self.n_groups))
+        for b, row in enumerate(np.asarray(features, dtype=np.float64)):
+            key = row.tobytes()
+            readout = self._deterministic_cache.get(key)
+            if readout is None:
+                self._deterministic_net.reset(np.ones(1, bool))
+                counts, _ = self._deterministic_net.window(
+                    np.repeat(row, self.params.input_copies)[None], eligibility=False)
+                readout = self._deterministic_cache[key] = self._readout(counts)[0]
+            readouts[b] = readout
+        return readouts

@@ -255,6 +255,119 @@ def bandit_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# ----------------------------------------------------------------------------- FrozenLake
+FROZENLAKE_ID = "FrozenLake-v1"           # 4x4, slippery (gymnasium default), 100-step limit
+FROZENLAKE_BUDGET = 50_000                # training env steps per seed
+FROZENLAKE_EVAL_EVERY = 5_000             # env steps between evaluations (every learner)
+FROZENLAKE_EVAL_EPISODES = 1_000          # greedy episodes per evaluation
+FROZENLAKE_TARGET = 0.70                  # success rate; the optimum is 0.744
+
+FROZENLAKE_LEARNERS = {
+    "spiking": ("spiking", {}),
+    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
+    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
+    "twin": ("twin", {}),
+    "dqn": ("dqn", {}),
+    "ppo": ("ppo", {}),
+}
+
+
+def evaluate_batched(agent, env_id: str, n_episodes: int, seed: int = EVAL_SEED,
+                     batch: int = 250) -> np.ndarray:
+    """The protocol of :func:`neuromod_gym.experiments.evaluation.evaluate` (episode ``i``
+    reset with seed ``seed + i``, ``predict(..., deterministic=True)``, plasticity frozen,
+    undiscounted returns, shape (n_episodes,)) played ``batch`` episodes at a time through
+    one batched ``predict``: 1,000 episodes per evaluation are too slow one by one for the
+    spiking agent. Envs whose episode ended keep their last observation (their actions
+    are ignored) until the whole batch is done."""
+    if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
+        raise ValueError(f"n_episodes must be an int >= 1, got {n_episodes!r}")
+    import neuromod_gym  # noqa: F401  (registers the tasks)
+
+    returns = np.zeros(n_episodes)
+    pool = [gym.make(env_id) for _ in range(min(batch, n_episodes))]  # reused: reset reseeds
+    for first in range(0, n_episodes, batch):
+        m = min(batch, n_episodes - first)
+        envs = pool[:m]
+        obs = np.array([env.reset(seed=seed + first + i)[0] for i, env in enumerate(envs)])
+        done = np.zeros(m, bool)
+        start = True
+        while not done.all():
+            actions, _ = agent.predict(obs, episode_start=np.full(m, start), deterministic=True)
+            start = False
+            for i in np.nonzero(~done)[0]:
+                o, reward, terminated, truncated, _ = envs[i].step(int(actions[i]))
+                obs[i] = o
+                returns[first + i] += float(reward)
+                done[i] = terminated or truncated
+    for env in pool:
+        env.close()
+    return returns
+
+
+def frozenlake_agent(kind: str, seed: int, params: dict):
+    if kind in ("ppo", "dqn"):
+        from agents.baselines import BaselineAgent
+        return BaselineAgent(FROZENLAKE_ID, algorithm=kind, seed=seed, **params)
+    from agents.spiking_agent import SpikingAgent
+    from agents.twin import RateTwinAgent
+    cls = SpikingAgent if kind == "spiking" else RateTwinAgent
+    return cls(FROZENLAKE_ID, seed=seed, **params)
+
+
+def frozenlake_curve(agent, budget: int = FROZENLAKE_BUDGET,
+                     eval_every: int = FROZENLAKE_EVAL_EVERY,
+                     eval_episodes: int = FROZENLAKE_EVAL_EPISODES) -> list[tuple[int, float]]:
+    """Train ``agent`` for ``budget`` env steps; every ``eval_every`` steps (counted by the
+    agent's own ``num_timesteps``, checked after every env step, so SB3 rollouts are not
+    cut) its greedy success rate over ``eval_episodes`` -> [(steps, success), ...]."""
+    curve = []
+
+    def on_step(_locals, _globals) -> bool:
+        if agent.num_timesteps >= (len(curve) + 1) * eval_every:
+            curve.append((int(agent.num_timesteps),
+                          float(evaluate_batched(agent, FROZENLAKE_ID, eval_episodes).mean())))
+        return True
+
+    agent.learn(budget, callback=on_step)
+    return curve
+
+
+def run_frozenlake(job) -> dict:
+    name, seed, args = job
+    kind, params = FROZENLAKE_LEARNERS[name]
+    if kind in ("ppo", "dqn"):
+        import torch
+        torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    agent = frozenlake_agent(kind, seed, {**params, **(args.params if kind in (
+        "spiking", "twin") else {})})
+    curve = frozenlake_curve(agent)
+    hit = next((steps for steps, success in curve if success >= FROZENLAKE_TARGET), None)
+    return {"learner": name, "seed": seed, "first_steps_at_target": hit,
+            "final_success": curve[-1][1], "best_success": max(s for _, s in curve),
+            "evals": curve, "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def frozenlake_table(results: list[dict]) -> str:
+    lines = [f"| learner | seeds with success >= {FROZENLAKE_TARGET} by {FROZENLAKE_BUDGET:,} "
+             "steps | first budget reaching it, per seed (steps; - = never) | final success "
+             "(mean [min, max]) |", "|---|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = sorted((r for r in results if r["learner"] == name), key=lambda r: r["seed"])
+        hits = [r["first_steps_at_target"] for r in rows]
+        final = [r["final_success"] for r in rows]
+        per_seed = " ".join("-" if h is None else f"{h // 1000}k" for h in hits)
+        lines.append(f"| {name} | {sum(h is not None for h in hits)}/{len(rows)} | {per_seed} | "
+                     f"{np.mean(final):.3f} [{min(final):.3f}, {max(final):.3f}] |")
+    lines.append("")
+    lines.append("final success per seed: " + "; ".join(
+        f"{name}: " + " ".join(f"{r['final_success']:.3f}" for r in sorted(
+            (r for r in results if r["learner"] == name), key=lambda r: r["seed"]))
+        for name in dict.fromkeys(r["learner"] for r in results)))
+    return "\n".join(lines)
+
+
 # ----------------------------------------------------------------------------- speed
 # ``speed`` (issue 5): the spiking CartPole agent trained as a population of 8 copies on a
 # SyncVectorEnv of 8 CartPole-v1 (agents.architectures: one shared weight matrix, one
@@ -401,12 +514,18 @@ def plan_bandit(args, seeds):
     return [(k, s, args) for k in learners for s in seeds], run_bandit, bandit_table
 
 
+def plan_frozenlake(args, seeds):
+    learners = args.learners or list(FROZENLAKE_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_frozenlake, frozenlake_table
+
+
 # Each benchmark: name -> plan(args, seeds) -> (jobs, runner(job) -> dict, table(results) -> str).
 # The runner runs in a worker process, so it and its jobs must be picklable (module level).
 BENCHMARKS = {
     "cartpole": plan_cartpole,
     "speed": plan_speed,
     "bandit": plan_bandit,
+    "frozenlake": plan_frozenlake,
 }
 
 
