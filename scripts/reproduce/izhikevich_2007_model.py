@@ -99,10 +99,13 @@ def run_jobs(jobs, n_threads: int, total_steps: int, desc: str):
     bar = tqdm(total=total_steps // 1000, unit="bio-s", desc=desc, file=sys.stderr,
                disable=os.environ.get("TQDM_DISABLE") == "1", mininterval=2.0)
     lock = threading.Lock()
+    pending = [0]  # steps not yet shown (the bar counts whole biological seconds)
 
     def advance(steps: int) -> None:
         with lock:
-            bar.update(steps // 1000)
+            pending[0] += steps
+            bar.update(pending[0] // 1000)
+            pending[0] %= 1000
 
     try:
         if n_threads <= 1:
