@@ -64,6 +64,7 @@ __all__ = [
 
 ARCHITECTURES = ("actor_critic", "action_value", "rstdp")
 ENCODERS = ("fourier", "gaussian", "onehot", "scaled", "constant")
+ENCODERS += ("scaled_no_bias",)
 
 
 # ----------------------------------------------------------------------------- features
@@ -80,6 +81,10 @@ class FeatureEncoder:
       centres evenly over [0, 1], width = spacing (population coding).
     * ``"onehot"``: Discrete observations, one feature per state.
     * ``"scaled"``: the observation scaled to [0, 1] plus a constant 1 feature.
+    * ``"scaled_no_bias"``: the same without the constant feature, so no synapse is
+      shared by every observation and a blank (all-zero) observation drives nothing:
+      cue-specific learning on one-hot cues (DistalReward-v0), where a shared bias
+      would learn "always give the rewarded response" for every cue.
     * ``"constant"``: one feature that is always 1 (a context-free learner: the
       observation is read and ignored, e.g. a bandit learned by action values alone).
     """
@@ -135,7 +140,7 @@ class FeatureEncoder:
             self.width = 1.0 / (gaussian_per_dim - 1)
             self.n_features = d * gaussian_per_dim
         else:
-            self.n_features = d + 1
+            self.n_features = d if kind == "scaled_no_bias" else d + 1
 
     def __call__(self, observations: np.ndarray) -> np.ndarray:
         """Batched observations ``(B, *obs_shape)`` (or ``(B,)`` ints) -> ``(B, n_features)``."""
@@ -153,6 +158,8 @@ class FeatureEncoder:
         if self.kind == "gaussian":
             z = (x[:, :, None] - self.centres[None, None, :]) / self.width
             return np.exp(-0.5 * z * z).reshape(len(x), -1)
+        if self.kind == "scaled_no_bias":
+            return x
         return np.concatenate([x, np.ones((len(x), 1))], axis=1)
 
 

@@ -22,6 +22,16 @@ over seeds). Learners: the spiking agent with and without NE, and the twin.
 of 8 CartPole-v1 against PPO (8 envs), same process, same evaluation schedule: env
 steps/s over training time and training seconds to a greedy evaluation >= 475.
 
+DistalReward-v0 and TraceConditioning-v0 (issue 5): each learner trains on ONE run of the
+task and is scored on its own (sampled, learning) behaviour. ``distal``: 500 trials;
+scored over trials 400-499 (0-based: the last 100 of the first 500), P(rewarded response
+| rewarded cue) >= 0.8 AND P(rewarded response | the other cues) <= 0.65 (chance 0.5;
+"always give the rewarded response" scores 1.0 / 1.0 and fails); the same learners with
+the reward delay moved to 8-10 s must stay at chance. ``trace``: 200 trials; scored over
+trials 150-199 (the last 50 of the first 200), lick rate on the actions of the CS-US delay
+(CS onset to the last observation before the US) >= 0.7 AND in the inter-trial interval
+<= 0.2. Learners: spiking, twin, PPO (ppo.yaml), spiking with dopamine off / shuffled.
+
 Prints a markdown table (paste it into BENCHMARKS.md ## Agents) and writes per-seed
 results as JSON (``--out``).
 """
@@ -503,6 +513,171 @@ def plan_speed(args, seeds):
     return [(s, args) for s in seeds], run_speed, speed_table
 
 
+# ----------------------------------------------------------------------------- distal / trace
+# DistalReward-v0 and TraceConditioning-v0 (issue 5). Each learner is trained on ONE run of
+# the task (the agent seeds it; the task's plain resets continue the run) and scored on its
+# own training behaviour, read from ``info["latent"]`` by a recording wrapper (the agents
+# never see it). PPO uses ppo.yaml's entry for the env, on the same budget in trials.
+DISTAL_ID = "neuromod_gym/DistalReward-v0"
+DISTAL_TRIALS = 500                   # trials per seed (one run)
+DISTAL_WINDOW = (400, 500)            # scored trials: the last 100 of the first 500 (0-based, end excluded)
+DISTAL_ON_TARGET = 0.8                # P(rewarded response | rewarded cue) >= this ...
+DISTAL_OFF_LIMIT = 0.65               # ... and P(rewarded response | the other cues) <= this (chance 0.5)
+DISTAL_LONG_DELAY_MS = (8000.0, 10000.0)
+TRACE_ID = "neuromod_gym/TraceConditioning-v0"
+TRACE_TRIALS = 200                    # trials per seed (one run)
+TRACE_WINDOW = (150, 200)             # scored trials: the last 50 of the first 200
+TRACE_CS_TARGET = 0.7                 # anticipatory lick rate in the CS-US delay >= this ...
+TRACE_ITI_LIMIT = 0.2                 # ... and lick rate in the inter-trial interval <= this
+
+# name -> (learner kind, agent parameters, task kwargs)
+DISTAL_LEARNERS = {
+    "spiking": ("spiking", {}, {}),
+    "twin": ("twin", {}, {}),
+    "ppo": ("ppo", {}, {}),
+    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}, {}),
+    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}, {}),
+    "spiking (delay 8-10 s)": ("spiking", {}, {"reward_delay_ms": DISTAL_LONG_DELAY_MS}),
+    "twin (delay 8-10 s)": ("twin", {}, {"reward_delay_ms": DISTAL_LONG_DELAY_MS}),
+}
+TRACE_LEARNERS = {
+    "spiking": ("spiking", {}, {}),
+    "twin": ("twin", {}, {}),
+    "ppo": ("ppo", {}, {}),
+    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}, {}),
+    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}, {}),
+}
+
+
+class _RecordLatent(gym.Wrapper):
+    """For the benchmark only (agents never read latent): ``info["latent"]`` of every step."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.latent: list[dict] = []
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.latent.append(info["latent"])
+        return obs, reward, terminated, truncated, info
+
+    def trials_done(self) -> int:
+        """Trials whose step has been taken (the trial index of the last step, plus one)."""
+        return self.latent[-1]["trial"] + 1 if self.latent else 0
+
+
+def _train_for_trials(kind: str, seed: int, params: dict, env_id: str, env_kwargs: dict,
+                      n_trials: int) -> _RecordLatent:
+    """Train one learner on ONE run of ``env_id`` until its step of trial ``n_trials`` (0-based)
+    is taken, so trials ``0 .. n_trials - 1`` are complete -> the recording wrapper."""
+    from agents.baselines import BaselineAgent
+    from agents.spiking_agent import SpikingAgent
+    from agents.twin import RateTwinAgent
+    from neuromod_gym.envs import register_tasks
+
+    register_tasks()
+    env = _RecordLatent(gym.make(env_id, **env_kwargs))
+    if kind == "ppo":
+        agent = BaselineAgent(env, algorithm="ppo", seed=seed, **params)
+    else:
+        agent = (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
+    # A trial takes at most a few hundred steps, so this budget never binds.
+    agent.learn(n_trials * 1000, callback=lambda *_: env.trials_done() <= n_trials)
+    return env
+
+
+def distal_claim(latent: list[dict], window=DISTAL_WINDOW) -> dict:
+    """Cue-response statistics of DistalReward over the trials ``window`` (0-based, end
+    excluded): P(rewarded response | rewarded cue), P(rewarded response | any other cue)
+    (chance = 1 / n_responses), and whether both parts of the criterion hold."""
+    cue_steps = [x for x in latent if x["cue"] >= 0 and window[0] <= x["trial"] < window[1]]
+    if not cue_steps:
+        raise ValueError(f"no cue step in trials {window}")
+    on = [x["response"] == x["rewarded_response"] for x in cue_steps
+          if x["cue"] == x["rewarded_cue"]]
+    off = [x["response"] == x["rewarded_response"] for x in cue_steps
+           if x["cue"] != x["rewarded_cue"]]
+    p_on, p_off = float(np.mean(on)), float(np.mean(off))
+    return {"p_rewarded_on_cue": p_on, "p_rewarded_other_cues": p_off,
+            "n_on": len(on), "n_off": len(off),
+            "meets_claim": bool(p_on >= DISTAL_ON_TARGET and p_off <= DISTAL_OFF_LIMIT)}
+
+
+def trace_claim(latent: list[dict], window=TRACE_WINDOW) -> dict:
+    """Lick rates of TraceConditioning over the trials ``window``: in the CS-US delay (actions
+    chosen on observations from CS onset to the last one before the US) and in the
+    inter-trial interval (phase ``iti``), and whether the criterion holds."""
+    steps = [x for x in latent if window[0] <= x["trial"] < window[1]]
+    cs = [x["lick"] for x in steps if x["in_cs_us_delay"]]
+    iti = [x["lick"] for x in steps if x["action_phase"] == "iti"]
+    if not cs or not iti:
+        raise ValueError(f"no CS-US delay or ITI step in trials {window}")
+    lick_cs, lick_iti = float(np.mean(cs)), float(np.mean(iti))
+    return {"lick_cs_us_delay": lick_cs, "lick_iti": lick_iti,
+            "meets_claim": bool(lick_cs >= TRACE_CS_TARGET and lick_iti <= TRACE_ITI_LIMIT)}
+
+
+def run_distal(job) -> dict:
+    name, seed, args = job
+    kind, params, env_kwargs = DISTAL_LEARNERS[name]
+    t0 = time.perf_counter()
+    env = _train_for_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                            DISTAL_ID, env_kwargs, DISTAL_TRIALS)
+    return {"learner": name, "seed": seed, **distal_claim(env.latent),
+            "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def run_trace(job) -> dict:
+    name, seed, args = job
+    kind, params, env_kwargs = TRACE_LEARNERS[name]
+    t0 = time.perf_counter()
+    env = _train_for_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                            TRACE_ID, env_kwargs, TRACE_TRIALS)
+    return {"learner": name, "seed": seed, **trace_claim(env.latent),
+            "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def distal_table(results: list[dict]) -> str:
+    lines = ["| learner | criterion met (P on >= 0.8 and P other <= 0.65) | "
+             "P(rewarded resp. \\| rewarded cue), mean [min, max] | "
+             "P(rewarded resp. \\| other cues), mean [min, max] | per seed (on / other) |",
+             "|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name]
+        on = [r["p_rewarded_on_cue"] for r in rows]
+        off = [r["p_rewarded_other_cues"] for r in rows]
+        lines.append(f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
+                     f"{np.mean(on):.2f} [{min(on):.2f}, {max(on):.2f}] | "
+                     f"{np.mean(off):.2f} [{min(off):.2f}, {max(off):.2f}] | "
+                     + " ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(on, off)) + " |")
+    return "\n".join(lines)
+
+
+def trace_table(results: list[dict]) -> str:
+    lines = ["| learner | criterion met (CS-US >= 0.7 and ITI <= 0.2) | "
+             "lick rate CS-US delay, mean [min, max] | lick rate ITI, mean [min, max] | "
+             "per seed (CS / ITI) |", "|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name]
+        cs = [r["lick_cs_us_delay"] for r in rows]
+        iti = [r["lick_iti"] for r in rows]
+        lines.append(f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
+                     f"{np.mean(cs):.2f} [{min(cs):.2f}, {max(cs):.2f}] | "
+                     f"{np.mean(iti):.2f} [{min(iti):.2f}, {max(iti):.2f}] | "
+                     + " ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(cs, iti)) + " |")
+    return "\n".join(lines)
+
+
+def plan_distal(args, seeds):
+    learners = args.learners or list(DISTAL_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_distal, distal_table
+
+
+def plan_trace(args, seeds):
+    learners = args.learners or list(TRACE_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_trace, trace_table
+
+
 # ----------------------------------------------------------------------------- main
 def plan_cartpole(args, seeds):
     learners = args.learners or ["spiking", "twin", "ppo"]
@@ -526,6 +701,8 @@ BENCHMARKS = {
     "speed": plan_speed,
     "bandit": plan_bandit,
     "frozenlake": plan_frozenlake,
+    "distal": plan_distal,
+    "trace": plan_trace,
 }
 
 
