@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 ARCHITECTURES = ("actor_critic", "action_value", "rstdp")
-ENCODERS = ("fourier", "gaussian", "onehot", "scaled", "constant")
+ENCODERS = ("fourier", "gaussian", "onehot", "scaled", "constant", "place")
 ENCODERS += ("scaled_no_bias",)
 
 
@@ -79,6 +79,11 @@ class FeatureEncoder:
       in {0..n}^d ((n+1)^d features; 81 for CartPole at order 2).
     * ``"gaussian"``: ``gaussian_per_dim`` Gaussian receptive fields per dimension,
       centres evenly over [0, 1], width = spacing (population coding).
+    * ``"place"``: a grid of ``place_cells_per_side``^d place cells over the observation
+      scaled to [0, 1]^d, each an isotropic Gaussian of the full vector (width = grid
+      spacing), so a feature codes a *conjunction* of dimensions (a 2-D place field, like
+      the 11 x 11 place cells of Fremaux, Sprekeler & Gerstner 2013), where ``"gaussian"``
+      codes each dimension separately.
     * ``"onehot"``: Discrete observations, one feature per state.
     * ``"scaled"``: the observation scaled to [0, 1] plus a constant 1 feature.
     * ``"scaled_no_bias"``: the same without the constant feature, so no synapse is
@@ -90,7 +95,8 @@ class FeatureEncoder:
     """
 
     def __init__(self, observation_space: gym.Space, kind: str, fourier_order: int = 2,
-                 gaussian_per_dim: int = 10, low=None, high=None, unbounded_range: float = 3.0):
+                 gaussian_per_dim: int = 10, low=None, high=None, unbounded_range: float = 3.0,
+                 place_cells_per_side: int = 11):
         if kind not in ENCODERS:
             raise ValueError(f"unknown encoder {kind!r}; known: {list(ENCODERS)}")
         self.kind = kind
@@ -139,6 +145,14 @@ class FeatureEncoder:
             self.centres = np.linspace(0.0, 1.0, gaussian_per_dim)
             self.width = 1.0 / (gaussian_per_dim - 1)
             self.n_features = d * gaussian_per_dim
+        elif kind == "place":
+            if place_cells_per_side < 2 or place_cells_per_side ** d > 20_000:
+                raise ValueError(f"place_cells_per_side={place_cells_per_side} with {d} "
+                                 "dimensions: need >= 2 per side and <= 20,000 cells")
+            side = np.linspace(0.0, 1.0, place_cells_per_side)
+            self.place_centres = np.array(list(itertools.product(side, repeat=d)))
+            self.width = 1.0 / (place_cells_per_side - 1)
+            self.n_features = self.place_centres.shape[0]
         else:
             self.n_features = d if kind == "scaled_no_bias" else d + 1
 
@@ -158,6 +172,9 @@ class FeatureEncoder:
         if self.kind == "gaussian":
             z = (x[:, :, None] - self.centres[None, None, :]) / self.width
             return np.exp(-0.5 * z * z).reshape(len(x), -1)
+        if self.kind == "place":
+            z = (x[:, None, :] - self.place_centres[None, :, :]) / self.width
+            return np.exp(-0.5 * np.sum(z * z, axis=2))
         if self.kind == "scaled_no_bias":
             return x
         return np.concatenate([x, np.ones((len(x), 1))], axis=1)
@@ -169,7 +186,7 @@ def make_encoder(observation_space: gym.Space, params: "AgentParams") -> Feature
         kind = "onehot" if isinstance(observation_space, spaces.Discrete) else "fourier"
     return FeatureEncoder(observation_space, kind, params.fourier_order, params.gaussian_per_dim,
                           params.observation_low, params.observation_high,
-                          params.unbounded_range)
+                          params.unbounded_range, params.place_cells_per_side)
 
 
 # ----------------------------------------------------------------------------- parameters
@@ -180,9 +197,10 @@ class AgentParams:
     Per-task defaults come from ``agents/hyperparams/<kind>.yaml``.
     """
 
-    encoder: str = "auto"                 #: "auto" (fourier for Box, onehot for Discrete), "fourier", "gaussian", "onehot", "scaled"
+    encoder: str = "auto"                 #: "auto" (fourier for Box, onehot for Discrete), "fourier", "gaussian", "place", "onehot", "scaled"
     fourier_order: int = 2                #: highest Fourier coefficient per dimension
     gaussian_per_dim: int = 10            #: receptive fields per dimension
+    place_cells_per_side: int = 11        #: encoder "place": place cells per side of the grid (per_side^d cells)
     observation_low: tuple | None = None  #: encoder range, observation units (None: the space's bounds)
     observation_high: tuple | None = None
     unbounded_range: float = 3.0          #: range used for infinite bounds, observation units
