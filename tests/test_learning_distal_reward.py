@@ -50,3 +50,25 @@ def test_distal_claim_on_fixed_data():
     assert not loophole["meets_claim"]
     with pytest.raises(ValueError, match="trials"):
         bench.distal_claim(steps, window=(0, 10))
+
+
+def _means(results: list[dict]) -> tuple[float, float]:
+    return (float(np.mean([r["p_rewarded_on_cue"] for r in results])),
+            float(np.mean([r["p_rewarded_other_cues"] for r in results])))
+
+
+def test_twin_learns_pairing_at_1_3_s_not_at_8_10_s():
+    """Over 12 seeds (the twin is fast): mean P(rewarded response | rewarded cue) >= 0.7 with
+    the 1-3 s delay, other cues near chance (mean <= 0.65), and mean <= 0.6 with 8-10 s
+    (measured: 0.80 / 0.53 and 0.43). Per seed the issue's claim (>= 0.8 in >= 8/10) does
+    NOT hold yet: see the benchmark."""
+    on, off = _means(claims("twin", range(12)))
+    on_long, _ = _means(claims("twin", range(12), {"reward_delay_ms": (8000.0, 10000.0)}))
+    assert on >= 0.7 and off <= 0.65 and on_long <= 0.6, (on, off, on_long)
+
+
+def test_spiking_agent_learns_pairing():
+    """Spiking agent, 6 seeds: mean P(rewarded response | rewarded cue) >= 0.65 and other
+    cues near chance (mean <= 0.65); chance is 0.5 (measured: 0.75 / 0.52)."""
+    on, off = _means(claims("spiking", range(6)))
+    assert on >= 0.65 and off <= 0.65, (on, off)
