@@ -18,6 +18,13 @@ reversal latency (trials after a reversal until a trailing 20-trial window lying
 after it exceeds 70% optimal; floor 20, censored at 100; median over reversals, then
 over seeds). Learners: the spiking agent with and without NE, and the twin.
 
+OpenFieldNavigation-v0 and VolatileCue-v0 (issue 5): ``openfield`` trains each learner on
+one run of 50 trials and compares the median escape latency of trials 46-50 with that of
+trials 1-5; ``volatile`` trains on one run of 2,000 trials (19 unsignalled context
+switches) and measures the recovery after each switch (definitions: ``switch_recovery``).
+Learners: spiking, twin, PPO (ppo.yaml), spiking with dopamine off / shuffled (and, for
+volatile, spiking with NE off).
+
 ``speed`` (issue 5): the spiking CartPole agent as a population of 8 on a SyncVectorEnv
 of 8 CartPole-v1 against PPO (8 envs), same process, same evaluation schedule: env
 steps/s over training time and training seconds to a greedy evaluation >= 475.
@@ -31,13 +38,6 @@ the reward delay moved to 8-10 s must stay at chance. ``trace``: 200 trials; sco
 trials 150-199 (the last 50 of the first 200), lick rate on the actions of the CS-US delay
 (CS onset to the last observation before the US) >= 0.7 AND in the inter-trial interval
 <= 0.2. Learners: spiking, twin, PPO (ppo.yaml), spiking with dopamine off / shuffled.
-
-OpenFieldNavigation-v0 and VolatileCue-v0 (issue 5): ``openfield`` trains each learner on
-one run of 50 trials and compares the median escape latency of trials 46-50 with that of
-trials 1-5; ``volatile`` trains on one run of 2,000 trials (19 unsignalled context
-switches) and measures the recovery after each switch (definitions: ``switch_recovery``).
-Learners: spiking, twin, PPO (ppo.yaml), spiking with dopamine off / shuffled (and, for
-volatile, spiking with NE off).
 
 Prints a markdown table (paste it into BENCHMARKS.md ## Agents) and writes per-seed
 results as JSON (``--out``).
@@ -95,10 +95,11 @@ def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max
         t1 = time.perf_counter()
         agent.learn(eval_every)
         train_s += time.perf_counter() - t1
-        score = greedy_return(agent)
-        evals.append((agent.num_timesteps, len(agent.episode_returns), score))
-        if eval_hit is None and score >= SOLVED:
-            eval_hit = evals[-1]
+        if eval_hit is None:  # after the first pass only the training mean is still open
+            score = greedy_return(agent)
+            evals.append((agent.num_timesteps, len(agent.episode_returns), score))
+            if score >= SOLVED:
+                eval_hit = evals[-1]
         train_hit = first_train_mean_episode(agent.episode_returns)
         if (eval_hit is not None and train_hit is not None) or (
                 len(agent.episode_returns) >= max_episodes):
@@ -147,12 +148,13 @@ def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int) 
                     lengths.append(int(info["episode"]["l"]))
             if self.num_timesteps >= state["next_eval"]:
                 state["next_eval"] += eval_every
-                t = time.perf_counter()
-                score = greedy_return(self.model)
-                state["eval_s"] += time.perf_counter() - t
-                evals.append((self.num_timesteps, len(returns), score))
-                if state["eval_hit"] is None and score >= SOLVED:
-                    state["eval_hit"] = evals[-1]
+                if state["eval_hit"] is None:  # as cartpole_local: evaluate until first solved
+                    t = time.perf_counter()
+                    score = greedy_return(self.model)
+                    state["eval_s"] += time.perf_counter() - t
+                    evals.append((self.num_timesteps, len(returns), score))
+                    if score >= SOLVED:
+                        state["eval_hit"] = evals[-1]
                 if (state["eval_hit"] is not None and first_train_mean_episode(returns)
                         is not None) or len(returns) >= max_episodes:
                     return False
@@ -289,39 +291,6 @@ FROZENLAKE_LEARNERS = {
 }
 
 
-def evaluate_batched(agent, env_id: str, n_episodes: int, seed: int = EVAL_SEED,
-                     batch: int = 250) -> np.ndarray:
-    """The protocol of :func:`neuromod_gym.experiments.evaluation.evaluate` (episode ``i``
-    reset with seed ``seed + i``, ``predict(..., deterministic=True)``, plasticity frozen,
-    undiscounted returns, shape (n_episodes,)) played ``batch`` episodes at a time through
-    one batched ``predict``: 1,000 episodes per evaluation are too slow one by one for the
-    spiking agent. Envs whose episode ended keep their last observation (their actions
-    are ignored) until the whole batch is done."""
-    if not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
-        raise ValueError(f"n_episodes must be an int >= 1, got {n_episodes!r}")
-    import neuromod_gym  # noqa: F401  (registers the tasks)
-
-    returns = np.zeros(n_episodes)
-    pool = [gym.make(env_id) for _ in range(min(batch, n_episodes))]  # reused: reset reseeds
-    for first in range(0, n_episodes, batch):
-        m = min(batch, n_episodes - first)
-        envs = pool[:m]
-        obs = np.array([env.reset(seed=seed + first + i)[0] for i, env in enumerate(envs)])
-        done = np.zeros(m, bool)
-        start = True
-        while not done.all():
-            actions, _ = agent.predict(obs, episode_start=np.full(m, start), deterministic=True)
-            start = False
-            for i in np.nonzero(~done)[0]:
-                o, reward, terminated, truncated, _ = envs[i].step(int(actions[i]))
-                obs[i] = o
-                returns[first + i] += float(reward)
-                done[i] = terminated or truncated
-    for env in pool:
-        env.close()
-    return returns
-
-
 def frozenlake_agent(kind: str, seed: int, params: dict):
     if kind in ("ppo", "dqn"):
         from agents.baselines import BaselineAgent
@@ -343,7 +312,7 @@ def frozenlake_curve(agent, budget: int = FROZENLAKE_BUDGET,
     def on_step(_locals, _globals) -> bool:
         if agent.num_timesteps >= (len(curve) + 1) * eval_every:
             curve.append((int(agent.num_timesteps),
-                          float(evaluate_batched(agent, FROZENLAKE_ID, eval_episodes).mean())))
+                          float(evaluate(agent, FROZENLAKE_ID, eval_episodes, batch=250).mean())))
         return True
 
     agent.learn(budget, callback=on_step)
@@ -383,6 +352,187 @@ def frozenlake_table(results: list[dict]) -> str:
             (r for r in results if r["learner"] == name), key=lambda r: r["seed"]))
         for name in dict.fromkeys(r["learner"] for r in results)))
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- open field, volatile cue
+OPENFIELD_ID = "neuromod_gym/OpenFieldNavigation-v0"
+OPENFIELD_TRIALS = 50            # trials per seed (one trial = one episode of the run)
+OPENFIELD_RATIO = 0.25           # claim: median latency, trials 46-50 <= 25% of trials 1-5
+VOLATILE_ID = "neuromod_gym/VolatileCue-v0"
+VOLATILE_TRIALS = 2000           # trials per seed: 19 unsignalled switches (every 100 trials)
+VOLATILE_WINDOW = 20             # trailing window of the accuracy, trials
+VOLATILE_PRE = 50                # trials before a switch that define its pre-switch level
+VOLATILE_RECOVERY = 0.8          # recovered: window accuracy >= 80% of the pre-switch level
+VOLATILE_DEADLINE = 30           # ... within this many trials after the switch
+VOLATILE_LEARNED = 0.7           # a learned pre-switch level (chance 0.5, best policy 1.0)
+
+OPENFIELD_LEARNERS = {
+    "spiking": ("spiking", {}),
+    "twin": ("twin", {}),
+    "ppo": ("ppo", {}),
+    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
+    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
+}
+VOLATILE_LEARNERS = {
+    "spiking": ("spiking", {}),
+    "spiking (NE off)": ("spiking", {"norepinephrine": False}),
+    "twin": ("twin", {}),
+    "ppo": ("ppo", {}),
+    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
+    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
+}
+
+
+class _RecordTrials(gym.Wrapper):
+    """For the benchmark only (agents never read latent): per finished trial, its escape
+    latency (``info["t_ms"]`` at its last step); for VolatileCue, per trial, whether the
+    response was the optimal choice (the side the currently valid cue points to: correct
+    exactly when that cue was right) and whether the context had just switched."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.latency_ms: list[float] = []
+        self.optimal: list[bool] = []
+        self.switched: list[bool] = []
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        latent = info["latent"]
+        if "switched" in latent:
+            self.switched.append(bool(latent["switched"]))
+            self.optimal.append((float(reward) > 0.0) == bool(latent["cue_followed"]))
+        if terminated or truncated:
+            self.latency_ms.append(float(info["t_ms"]))
+        return obs, reward, terminated, truncated, info
+
+
+def _trained_on_trials(kind: str, seed: int, params: dict, env_id: str, n_trials: int):
+    """Train one learner on ONE run of ``env_id`` (the agent seeds the run, later resets
+    are the next trials) until ``n_trials`` trials are over -> the recording wrapper."""
+    from agents.baselines import BaselineAgent
+    from agents.spiking_agent import SpikingAgent
+    from agents.twin import RateTwinAgent
+    from neuromod_gym.envs import register_tasks
+
+    register_tasks()
+    env = _RecordTrials(gym.make(env_id))
+    if kind == "ppo":
+        agent = BaselineAgent(env, algorithm="ppo", seed=seed, **params)
+    else:
+        agent = (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
+    # Every trial ends within its time-out, so this step budget is never the binding limit.
+    agent.learn(n_trials * 1000, callback=lambda *_: len(env.latency_ms) < n_trials)
+    return env
+
+
+def openfield_latency_claim(latency_ms) -> dict:
+    """Median escape latency over trials 1-5 and 46-50 (1-based) and whether the latter is
+    <= 25% of the former (the issue-5 claim, per seed)."""
+    lat = np.asarray(latency_ms, dtype=float)
+    if lat.size < OPENFIELD_TRIALS:
+        raise ValueError(f"need {OPENFIELD_TRIALS} trials, got {lat.size}")
+    first, last = float(np.median(lat[:5])), float(np.median(lat[45:50]))
+    return {"median_latency_1_5_ms": first, "median_latency_46_50_ms": last,
+            "ratio": last / first, "meets_claim": bool(last <= OPENFIELD_RATIO * first)}
+
+
+def run_openfield(job) -> dict:
+    name, seed, args = job
+    kind, params = OPENFIELD_LEARNERS[name]
+    t0 = time.perf_counter()
+    env = _trained_on_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                             OPENFIELD_ID, args.trials or OPENFIELD_TRIALS)
+    return {"learner": name, "seed": seed, **openfield_latency_claim(env.latency_ms),
+            "latency_ms": env.latency_ms, "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def openfield_table(results: list[dict]) -> str:
+    lines = ["| learner | seeds with latency(46-50) <= 25% latency(1-5) | median latency 1-5 / "
+             "46-50, ms (median over seeds) | ratio per seed |", "|---|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name]
+        lines.append(
+            f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
+            f"{np.median([r['median_latency_1_5_ms'] for r in rows]):.0f} / "
+            f"{np.median([r['median_latency_46_50_ms'] for r in rows]):.0f} | "
+            + " ".join(f"{r['ratio']:.2f}" for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def switch_recovery(optimal, switched) -> dict:
+    """Recovery after each unsignalled context switch of VolatileCue.
+
+    * accuracy at trial t: the fraction of optimal choices (responses to the side the
+      currently valid cue points to, what the best policy does; it is rewarded with
+      probability cue_validity = 0.8) in the trailing window of ``VOLATILE_WINDOW`` (20)
+      trials ending at t. Chance and an agent that keeps following the old cue both score
+      0.5. (The reward rate would bury the switch in the 20% expected errors: an agent that
+      never adapts reaches 80% of a 0.8 pre-switch level in a 20-trial window by luck in
+      about 40% of switches.)
+    * pre-switch level of a switch at trial s (the first trial of the new context): the
+      accuracy over the ``VOLATILE_PRE`` (50) trials s-50 .. s-1;
+    * recovery latency: the smallest n in 20..100 such that the window of trials
+      s+n-20 .. s+n-1 (wholly after the switch) has accuracy >= 0.8 x the pre-switch
+      level; 100 (censored) when no window before the next switch does.
+
+    A seed meets the claim when the median latency over its switches is <= 30 trials AND
+    the median pre-switch level is >= 0.7 (chance is 0.5, the best policy 1.0): without
+    the second condition an agent at chance would "recover" to 80% of 0.5 at once.
+    """
+    c = np.asarray(optimal, dtype=float)
+    starts = [int(s) for s in np.nonzero(switched)[0] if s >= VOLATILE_PRE]
+    latencies, levels = [], []
+    for k, s in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(c)
+        level = float(c[s - VOLATILE_PRE:s].mean())
+        latency = 100
+        for n in range(VOLATILE_WINDOW, min(100, end - s) + 1):
+            if c[s + n - VOLATILE_WINDOW:s + n].mean() >= VOLATILE_RECOVERY * level:
+                latency = n
+                break
+        latencies.append(latency)
+        levels.append(level)
+    if not latencies:
+        raise ValueError("no context switch after the first 50 trials: run more trials")
+    latency, level = float(np.median(latencies)), float(np.median(levels))
+    return {"latency_median": latency, "pre_switch_level_median": level,
+            "latencies": latencies, "accuracy": float(c.mean()),
+            "meets_claim": bool(latency <= VOLATILE_DEADLINE and level >= VOLATILE_LEARNED)}
+
+
+def run_volatile(job) -> dict:
+    name, seed, args = job
+    kind, params = VOLATILE_LEARNERS[name]
+    t0 = time.perf_counter()
+    env = _trained_on_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                             VOLATILE_ID, args.trials or VOLATILE_TRIALS)
+    return {"learner": name, "seed": seed, **switch_recovery(env.optimal, env.switched),
+            "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def volatile_table(results: list[dict]) -> str:
+    lines = ["| learner | seeds meeting the claim | recovery latency, median of seed medians "
+             "(trials) | pre-switch level (median) | optimal choices, all trials (mean) | "
+             "latency per seed |", "|---|---|---|---|---|---|"]
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name]
+        lines.append(
+            f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
+            f"{np.median([r['latency_median'] for r in rows]):.1f} | "
+            f"{np.median([r['pre_switch_level_median'] for r in rows]):.3f} | "
+            f"{np.mean([r['accuracy'] for r in rows]):.3f} | "
+            + " ".join(f"{r['latency_median']:g}" for r in rows) + " |")
+    return "\n".join(lines)
+
+
+def plan_openfield(args, seeds):
+    learners = args.learners or list(OPENFIELD_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_openfield, openfield_table
+
+
+def plan_volatile(args, seeds):
+    learners = args.learners or list(VOLATILE_LEARNERS)
+    return [(k, s, args) for k in learners for s in seeds], run_volatile, volatile_table
 
 
 # ----------------------------------------------------------------------------- speed
@@ -683,187 +833,6 @@ def plan_distal(args, seeds):
 def plan_trace(args, seeds):
     learners = args.learners or list(TRACE_LEARNERS)
     return [(k, s, args) for k in learners for s in seeds], run_trace, trace_table
-
-
-# ----------------------------------------------------------------------------- open field, volatile cue
-OPENFIELD_ID = "neuromod_gym/OpenFieldNavigation-v0"
-OPENFIELD_TRIALS = 50            # trials per seed (one trial = one episode of the run)
-OPENFIELD_RATIO = 0.25           # claim: median latency, trials 46-50 <= 25% of trials 1-5
-VOLATILE_ID = "neuromod_gym/VolatileCue-v0"
-VOLATILE_TRIALS = 2000           # trials per seed: 19 unsignalled switches (every 100 trials)
-VOLATILE_WINDOW = 20             # trailing window of the accuracy, trials
-VOLATILE_PRE = 50                # trials before a switch that define its pre-switch level
-VOLATILE_RECOVERY = 0.8          # recovered: window accuracy >= 80% of the pre-switch level
-VOLATILE_DEADLINE = 30           # ... within this many trials after the switch
-VOLATILE_LEARNED = 0.7           # a learned pre-switch level (chance 0.5, best policy 1.0)
-
-OPENFIELD_LEARNERS = {
-    "spiking": ("spiking", {}),
-    "twin": ("twin", {}),
-    "ppo": ("ppo", {}),
-    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
-    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
-}
-VOLATILE_LEARNERS = {
-    "spiking": ("spiking", {}),
-    "spiking (NE off)": ("spiking", {"norepinephrine": False}),
-    "twin": ("twin", {}),
-    "ppo": ("ppo", {}),
-    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
-    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
-}
-
-
-class _RecordTrials(gym.Wrapper):
-    """For the benchmark only (agents never read latent): per finished trial, its escape
-    latency (``info["t_ms"]`` at its last step); for VolatileCue, per trial, whether the
-    response was the optimal choice (the side the currently valid cue points to: correct
-    exactly when that cue was right) and whether the context had just switched."""
-
-    def __init__(self, env):
-        super().__init__(env)
-        self.latency_ms: list[float] = []
-        self.optimal: list[bool] = []
-        self.switched: list[bool] = []
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        latent = info["latent"]
-        if "switched" in latent:
-            self.switched.append(bool(latent["switched"]))
-            self.optimal.append((float(reward) > 0.0) == bool(latent["cue_followed"]))
-        if terminated or truncated:
-            self.latency_ms.append(float(info["t_ms"]))
-        return obs, reward, terminated, truncated, info
-
-
-def _trained_on_trials(kind: str, seed: int, params: dict, env_id: str, n_trials: int):
-    """Train one learner on ONE run of ``env_id`` (the agent seeds the run, later resets
-    are the next trials) until ``n_trials`` trials are over -> the recording wrapper."""
-    from agents.baselines import BaselineAgent
-    from agents.spiking_agent import SpikingAgent
-    from agents.twin import RateTwinAgent
-    from neuromod_gym.envs import register_tasks
-
-    register_tasks()
-    env = _RecordTrials(gym.make(env_id))
-    if kind == "ppo":
-        agent = BaselineAgent(env, algorithm="ppo", seed=seed, **params)
-    else:
-        agent = (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
-    # Every trial ends within its time-out, so this step budget is never the binding limit.
-    agent.learn(n_trials * 1000, callback=lambda *_: len(env.latency_ms) < n_trials)
-    return env
-
-
-def openfield_latency_claim(latency_ms) -> dict:
-    """Median escape latency over trials 1-5 and 46-50 (1-based) and whether the latter is
-    <= 25% of the former (the issue-5 claim, per seed)."""
-    lat = np.asarray(latency_ms, dtype=float)
-    if lat.size < OPENFIELD_TRIALS:
-        raise ValueError(f"need {OPENFIELD_TRIALS} trials, got {lat.size}")
-    first, last = float(np.median(lat[:5])), float(np.median(lat[45:50]))
-    return {"median_latency_1_5_ms": first, "median_latency_46_50_ms": last,
-            "ratio": last / first, "meets_claim": bool(last <= OPENFIELD_RATIO * first)}
-
-
-def run_openfield(job) -> dict:
-    name, seed, args = job
-    kind, params = OPENFIELD_LEARNERS[name]
-    t0 = time.perf_counter()
-    env = _trained_on_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
-                             OPENFIELD_ID, args.trials or OPENFIELD_TRIALS)
-    return {"learner": name, "seed": seed, **openfield_latency_claim(env.latency_ms),
-            "latency_ms": env.latency_ms, "wall_s": round(time.perf_counter() - t0, 2)}
-
-
-def openfield_table(results: list[dict]) -> str:
-    lines = ["| learner | seeds with latency(46-50) <= 25% latency(1-5) | median latency 1-5 / "
-             "46-50, ms (median over seeds) | ratio per seed |", "|---|---|---|---|"]
-    for name in dict.fromkeys(r["learner"] for r in results):
-        rows = [r for r in results if r["learner"] == name]
-        lines.append(
-            f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
-            f"{np.median([r['median_latency_1_5_ms'] for r in rows]):.0f} / "
-            f"{np.median([r['median_latency_46_50_ms'] for r in rows]):.0f} | "
-            + " ".join(f"{r['ratio']:.2f}" for r in rows) + " |")
-    return "\n".join(lines)
-
-
-def switch_recovery(optimal, switched) -> dict:
-    """Recovery after each unsignalled context switch of VolatileCue.
-
-    * accuracy at trial t: the fraction of optimal choices (responses to the side the
-      currently valid cue points to, what the best policy does; it is rewarded with
-      probability cue_validity = 0.8) in the trailing window of ``VOLATILE_WINDOW`` (20)
-      trials ending at t. Chance and an agent that keeps following the old cue both score
-      0.5. (The reward rate would bury the switch in the 20% expected errors: an agent that
-      never adapts reaches 80% of a 0.8 pre-switch level in a 20-trial window by luck in
-      about 40% of switches.)
-    * pre-switch level of a switch at trial s (the first trial of the new context): the
-      accuracy over the ``VOLATILE_PRE`` (50) trials s-50 .. s-1;
-    * recovery latency: the smallest n in 20..100 such that the window of trials
-      s+n-20 .. s+n-1 (wholly after the switch) has accuracy >= 0.8 x the pre-switch
-      level; 100 (censored) when no window before the next switch does.
-
-    A seed meets the claim when the median latency over its switches is <= 30 trials AND
-    the median pre-switch level is >= 0.7 (chance is 0.5, the best policy 1.0): without
-    the second condition an agent at chance would "recover" to 80% of 0.5 at once.
-    """
-    c = np.asarray(optimal, dtype=float)
-    starts = [int(s) for s in np.nonzero(switched)[0] if s >= VOLATILE_PRE]
-    latencies, levels = [], []
-    for k, s in enumerate(starts):
-        end = starts[k + 1] if k + 1 < len(starts) else len(c)
-        level = float(c[s - VOLATILE_PRE:s].mean())
-        latency = 100
-        for n in range(VOLATILE_WINDOW, min(100, end - s) + 1):
-            if c[s + n - VOLATILE_WINDOW:s + n].mean() >= VOLATILE_RECOVERY * level:
-                latency = n
-                break
-        latencies.append(latency)
-        levels.append(level)
-    if not latencies:
-        raise ValueError("no context switch after the first 50 trials: run more trials")
-    latency, level = float(np.median(latencies)), float(np.median(levels))
-    return {"latency_median": latency, "pre_switch_level_median": level,
-            "latencies": latencies, "accuracy": float(c.mean()),
-            "meets_claim": bool(latency <= VOLATILE_DEADLINE and level >= VOLATILE_LEARNED)}
-
-
-def run_volatile(job) -> dict:
-    name, seed, args = job
-    kind, params = VOLATILE_LEARNERS[name]
-    t0 = time.perf_counter()
-    env = _trained_on_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
-                             VOLATILE_ID, args.trials or VOLATILE_TRIALS)
-    return {"learner": name, "seed": seed, **switch_recovery(env.optimal, env.switched),
-            "wall_s": round(time.perf_counter() - t0, 2)}
-
-
-def volatile_table(results: list[dict]) -> str:
-    lines = ["| learner | seeds meeting the claim | recovery latency, median of seed medians "
-             "(trials) | pre-switch level (median) | optimal choices, all trials (mean) | "
-             "latency per seed |", "|---|---|---|---|---|---|"]
-    for name in dict.fromkeys(r["learner"] for r in results):
-        rows = [r for r in results if r["learner"] == name]
-        lines.append(
-            f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
-            f"{np.median([r['latency_median'] for r in rows]):.1f} | "
-            f"{np.median([r['pre_switch_level_median'] for r in rows]):.3f} | "
-            f"{np.mean([r['accuracy'] for r in rows]):.3f} | "
-            + " ".join(f"{r['latency_median']:g}" for r in rows) + " |")
-    return "\n".join(lines)
-
-
-def plan_openfield(args, seeds):
-    learners = args.learners or list(OPENFIELD_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_openfield, openfield_table
-
-
-def plan_volatile(args, seeds):
-    learners = args.learners or list(VOLATILE_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_volatile, volatile_table
 
 
 # ----------------------------------------------------------------------------- main

@@ -10,9 +10,6 @@ policy scores 0.744; a uniformly random one about 0.014.
 """
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
@@ -23,27 +20,16 @@ from neuromod_gym.experiments.evaluation import evaluate
 ENV_ID = "FrozenLake-v1"
 
 
-def _bench_agent():
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_agent.py"
-    spec = importlib.util.spec_from_file_location("bench_agent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_agent()
-
-
 def success_rate(agent, n_episodes: int) -> float:
-    return float(bench.evaluate_batched(agent, ENV_ID, n_episodes).mean())
+    return float(evaluate(agent, ENV_ID, n_episodes, batch=250).mean())
 
 
 def test_batched_evaluation_is_the_evaluation_protocol():
-    """The benchmark's batched evaluation returns exactly what ``evaluate`` returns, episode
+    """The batched evaluation returns exactly what the one-by-one protocol returns, episode
     by episode, for a deterministic greedy policy (the twin after some learning)."""
     agent = RateTwinAgent(ENV_ID, seed=0)
     agent.learn(3000)
-    np.testing.assert_array_equal(bench.evaluate_batched(agent, ENV_ID, 60, batch=16),
+    np.testing.assert_array_equal(evaluate(agent, ENV_ID, 60, batch=16),
                                   evaluate(agent, ENV_ID, 60))
 
 
