@@ -6,7 +6,8 @@ stable-baselines3, on the same evaluation schedule.
 
 CartPole-v1 (issue 5): every ``--eval-every`` env steps each learner is evaluated on a
 SEPARATE env (20 greedy episodes, seeds 10,000..10,019, plasticity frozen: ``predict``
-never changes weights; evaluation steps are not counted in the budget). A seed is
+never changes weights; evaluation steps are not counted in the budget; once a learner
+passes, it is not evaluated again: only its training mean is still open). A seed is
 "solved within 250 episodes" when BOTH hold by training episode 250: an evaluation with
 mean >= 475, and a 100-episode training mean >= 475 (the Gym convention). PPO uses
 rl-zoo3's tuned CartPole-v1 hyperparameters (8 envs, n_steps 32, batch 256, lambda 0.8,

@@ -4,24 +4,12 @@ cue-response pairing, the agents learn the pairing cue-specifically, measured as
 thresholds; with the delay moved to 8-10 s (beyond the eligibility trace) they do not."""
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
+from tests.bench_agent_module import bench
+
 ENV_ID = "neuromod_gym/DistalReward-v0"
-
-
-def _bench_agent():
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_agent.py"
-    spec = importlib.util.spec_from_file_location("bench_agent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_agent()
 
 
 def claims(kind: str, seeds, env_kwargs=None, **params) -> list[dict]:

@@ -4,27 +4,14 @@ trials 1-5 of one run) on fewer seeds with a conservative threshold; without dop
 they do not. Also the 2-D place-cell encoder the agents use there."""
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 from gymnasium import spaces
 
 from agents.architectures import AgentParams, FeatureEncoder, make_encoder
+from tests.bench_agent_module import bench
 
 ENV_ID = "neuromod_gym/OpenFieldNavigation-v0"
-
-
-def _bench_agent():
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_agent.py"
-    spec = importlib.util.spec_from_file_location("bench_agent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_agent()
 
 
 def latency_ratios(kind: str, seeds, **params) -> list[float]:

@@ -4,23 +4,11 @@ and not in the inter-trial interval, measured as in ``scripts/bench_agent.py tra
 time it does not."""
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import pytest
 
+from tests.bench_agent_module import bench
+
 ENV_ID = "neuromod_gym/TraceConditioning-v0"
-
-
-def _bench_agent():
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_agent.py"
-    spec = importlib.util.spec_from_file_location("bench_agent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_agent()
 
 
 def lick_rates(kind: str, seeds, **params) -> list[dict]:

@@ -4,24 +4,12 @@ learned pre-switch level and the recovery latency) on fewer trials and seeds wit
 conservative thresholds; without dopamine, or with it shuffled in time, they do not."""
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-
 import pytest
+
+from tests.bench_agent_module import bench
 
 ENV_ID = "neuromod_gym/VolatileCue-v0"
 TRIALS = 1000  # 9 switches
-
-
-def _bench_agent():
-    path = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "bench_agent.py"
-    spec = importlib.util.spec_from_file_location("bench_agent", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench_agent()
 
 
 def recoveries(kind: str, seeds, **params) -> list[dict]:

@@ -286,6 +286,15 @@ class NetworkBuilder:
 _POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
+def _ring_order(written: int, capacity: int) -> np.ndarray:
+    """Indices of a ring buffer's entries, oldest first, after ``written`` writes (the last
+    ``capacity`` survive)."""
+    if written <= capacity:
+        return np.arange(written)
+    start = written % capacity
+    return np.r_[start:capacity, 0:start]
+
+
 def _for_each_network(n_networks: int, call) -> None:
     """``call(b)`` for every network, on ``numba.get_num_threads()`` threads at most.
 
@@ -691,11 +700,7 @@ class Network:
         (the last ``spike_capacity`` spikes)."""
         b = self._network(network)
         cap = self._spike_times.shape[1]
-        written = int(self._spike_written[b])
-        if written <= cap:
-            return self._spike_times[b, :written].copy(), self._spike_ids[b, :written].astype(np.int64)
-        start = written % cap
-        order = np.r_[start:cap, 0:start]
+        order = _ring_order(int(self._spike_written[b]), cap)
         return self._spike_times[b, order], self._spike_ids[b, order].astype(np.int64)
 
     def trigger_events(self, network: int = 0) -> dict[str, np.ndarray]:
@@ -705,12 +710,7 @@ class Network:
         firings per trigger since the start (never truncated)."""
         b = self._network(network)
         cap = self._trig_log_steps.shape[1]
-        written = int(self._trig_log_written[b])
-        if written <= cap:
-            order = np.arange(written)
-        else:
-            start = written % cap
-            order = np.r_[start:cap, 0:start]
+        order = _ring_order(int(self._trig_log_written[b]), cap)
         return {
             "steps": self._trig_log_steps[b, order],
             "trigger": self._trig_log_ids[b, order],
@@ -723,12 +723,7 @@ class Network:
         u / I_syn / g_exc) of the probed neurons, and ``modulators``."""
         b = self._network(network)
         cap = self._probe_times.shape[1]
-        written = int(self._probe_written[b])
-        if written <= cap:
-            order = np.arange(written)
-        else:
-            start = written % cap
-            order = np.r_[start:cap, 0:start]
+        order = _ring_order(int(self._probe_written[b]), cap)
         return {
             "steps": self._probe_times[b, order],
             "v": self._probe_v[b, order],
