@@ -81,14 +81,27 @@ def first_train_mean_episode(returns: list[float]) -> int | None:
     return int(hit[0]) + 100 if hit.size else None
 
 
-def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max_steps: int,
-                   params: dict) -> dict:
+def make_learner(kind: str, env, seed: int, params: dict):
+    """The learner of a benchmark row: ``"spiking"``, ``"twin"`` or a stable-baselines3
+    algorithm (``"ppo"``, ``"a2c"``, ``"dqn"``), on ``env`` (an env or an env id)."""
+    if kind in ("ppo", "a2c", "dqn"):
+        from agents.baselines import BaselineAgent
+        return BaselineAgent(env, algorithm=kind, seed=seed, **params)
     from agents.spiking_agent import SpikingAgent
     from agents.twin import RateTwinAgent
+    return (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
 
-    cls = SpikingAgent if kind == "spiking" else RateTwinAgent
+
+def _learner_jobs(args, seeds, learners) -> list[tuple]:
+    """One job ``(learner, seed, args)`` per learner (``--learners`` or all of ``learners``)
+    and seed."""
+    return [(k, s, args) for k in (args.learners or list(learners)) for s in seeds]
+
+
+def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max_steps: int,
+                   params: dict) -> dict:
     t0 = time.perf_counter()
-    agent = cls("CartPole-v1", seed=seed, **params)
+    agent = make_learner(kind, "CartPole-v1", seed, params)
     train_s = 0.0
     evals = []
     eval_hit = None
@@ -292,16 +305,6 @@ FROZENLAKE_LEARNERS = {
 }
 
 
-def frozenlake_agent(kind: str, seed: int, params: dict):
-    if kind in ("ppo", "dqn"):
-        from agents.baselines import BaselineAgent
-        return BaselineAgent(FROZENLAKE_ID, algorithm=kind, seed=seed, **params)
-    from agents.spiking_agent import SpikingAgent
-    from agents.twin import RateTwinAgent
-    cls = SpikingAgent if kind == "spiking" else RateTwinAgent
-    return cls(FROZENLAKE_ID, seed=seed, **params)
-
-
 def frozenlake_curve(agent, budget: int = FROZENLAKE_BUDGET,
                      eval_every: int = FROZENLAKE_EVAL_EVERY,
                      eval_episodes: int = FROZENLAKE_EVAL_EPISODES) -> list[tuple[int, float]]:
@@ -327,7 +330,7 @@ def run_frozenlake(job) -> dict:
         import torch
         torch.set_num_threads(1)
     t0 = time.perf_counter()
-    agent = frozenlake_agent(kind, seed, {**params, **(args.params if kind in (
+    agent = make_learner(kind, FROZENLAKE_ID, seed, {**params, **(args.params if kind in (
         "spiking", "twin") else {})})
     curve = frozenlake_curve(agent)
     hit = next((steps for steps, success in curve if success >= FROZENLAKE_TARGET), None)
@@ -410,19 +413,19 @@ class _RecordTrials(gym.Wrapper):
 def _trained_on_trials(kind: str, seed: int, params: dict, env_id: str, n_trials: int):
     """Train one learner on ONE run of ``env_id`` (the agent seeds the run, later resets
     are the next trials) until ``n_trials`` trials are over -> the recording wrapper."""
-    from agents.baselines import BaselineAgent
-    from agents.spiking_agent import SpikingAgent
-    from agents.twin import RateTwinAgent
-    from neuromod_gym.envs import register_tasks
+    import neuromod_gym  # noqa: F401  (registers the tasks)
 
-    register_tasks()
     env = _RecordTrials(gym.make(env_id))
-    if kind == "ppo":
-        agent = BaselineAgent(env, algorithm="ppo", seed=seed, **params)
-    else:
-        agent = (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
-    # Every trial ends within its time-out, so this step budget is never the binding limit.
-    agent.learn(n_trials * 1000, callback=lambda *_: len(env.latency_ms) < n_trials)
+    return _learn_one_run(kind, seed, params, env, n_trials,
+                          keep_going=lambda: len(env.latency_ms) < n_trials)
+
+
+def _learn_one_run(kind: str, seed: int, params: dict, env, n_trials: int, keep_going):
+    """Train one learner on ONE run of ``env`` (the agent seeds the run, later resets are
+    the next trials) while ``keep_going()`` -> ``env``. A trial takes at most a few hundred
+    steps, so the step budget of 1,000 per trial never binds."""
+    agent = make_learner(kind, env, seed, params)
+    agent.learn(n_trials * 1000, callback=lambda *_: keep_going())
     return env
 
 
@@ -527,13 +530,11 @@ def volatile_table(results: list[dict]) -> str:
 
 
 def plan_openfield(args, seeds):
-    learners = args.learners or list(OPENFIELD_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_openfield, openfield_table
+    return _learner_jobs(args, seeds, OPENFIELD_LEARNERS), run_openfield, openfield_table
 
 
 def plan_volatile(args, seeds):
-    learners = args.learners or list(VOLATILE_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_volatile, volatile_table
+    return _learner_jobs(args, seeds, VOLATILE_LEARNERS), run_volatile, volatile_table
 
 
 # ----------------------------------------------------------------------------- speed
@@ -728,20 +729,11 @@ def _train_for_trials(kind: str, seed: int, params: dict, env_id: str, env_kwarg
                       n_trials: int) -> _RecordLatent:
     """Train one learner on ONE run of ``env_id`` until its step of trial ``n_trials`` (0-based)
     is taken, so trials ``0 .. n_trials - 1`` are complete -> the recording wrapper."""
-    from agents.baselines import BaselineAgent
-    from agents.spiking_agent import SpikingAgent
-    from agents.twin import RateTwinAgent
-    from neuromod_gym.envs import register_tasks
+    import neuromod_gym  # noqa: F401  (registers the tasks)
 
-    register_tasks()
     env = _RecordLatent(gym.make(env_id, **env_kwargs))
-    if kind == "ppo":
-        agent = BaselineAgent(env, algorithm="ppo", seed=seed, **params)
-    else:
-        agent = (SpikingAgent if kind == "spiking" else RateTwinAgent)(env, seed=seed, **params)
-    # A trial takes at most a few hundred steps, so this budget never binds.
-    agent.learn(n_trials * 1000, callback=lambda *_: env.trials_done() <= n_trials)
-    return env
+    return _learn_one_run(kind, seed, params, env, n_trials,
+                          keep_going=lambda: env.trials_done() <= n_trials)
 
 
 def distal_claim(latent: list[dict], window=DISTAL_WINDOW) -> dict:
@@ -827,13 +819,11 @@ def trace_table(results: list[dict]) -> str:
 
 
 def plan_distal(args, seeds):
-    learners = args.learners or list(DISTAL_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_distal, distal_table
+    return _learner_jobs(args, seeds, DISTAL_LEARNERS), run_distal, distal_table
 
 
 def plan_trace(args, seeds):
-    learners = args.learners or list(TRACE_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_trace, trace_table
+    return _learner_jobs(args, seeds, TRACE_LEARNERS), run_trace, trace_table
 
 
 # ----------------------------------------------------------------------------- main
@@ -843,13 +833,11 @@ def plan_cartpole(args, seeds):
 
 
 def plan_bandit(args, seeds):
-    learners = args.learners or list(BANDIT_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_bandit, bandit_table
+    return _learner_jobs(args, seeds, BANDIT_LEARNERS), run_bandit, bandit_table
 
 
 def plan_frozenlake(args, seeds):
-    learners = args.learners or list(FROZENLAKE_LEARNERS)
-    return [(k, s, args) for k in learners for s in seeds], run_frozenlake, frozenlake_table
+    return _learner_jobs(args, seeds, FROZENLAKE_LEARNERS), run_frozenlake, frozenlake_table
 
 
 # Each benchmark: name -> plan(args, seeds) -> (jobs, runner(job) -> dict, table(results) -> str).

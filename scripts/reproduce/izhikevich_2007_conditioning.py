@@ -37,7 +37,6 @@ table row; writes ``docs/figures/izhikevich_2007_conditioning.png``; exit status
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -182,20 +181,9 @@ def plot(results, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 10; quick 2)")
-    parser.add_argument("--quick", action="store_true", help="CI-sized run (600 s, 2 seeds)")
-    parser.add_argument("--duration-s", type=int, default=None, help="default 1800 (quick 600)")
-    parser.add_argument("--threads", type=int, default=2, help="networks run in parallel")
-    parser.add_argument("--figure", type=Path,
-                        default=model.FIGURES / "izhikevich_2007_conditioning.png")
-    parser.add_argument("--no-figure", action="store_true")
-    args = parser.parse_args(argv)
-    n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
-    duration = args.duration_s if args.duration_s is not None else (600 if args.quick else 1800)
-    if n_seeds < 1 or duration < 10:
-        raise ValueError("--seeds must be >= 1 and --duration-s >= 10")
-    seeds = list(range(n_seeds))
+    args, seeds, duration = model.parse_run_args(
+        __doc__.split("\n\n")[0], "izhikevich_2007_conditioning.png", argv, min_duration_s=10)
+    n_seeds = len(seeds)
     if args.quick:
         print(f"CRITERION (quick, {duration} s, {n_seeds} seeds): weight ratio >= 1.3 in every "
               f"conditioned run and response ratio >= 1.3 in >= 1; both < 1.3 in every control run.")

@@ -36,7 +36,6 @@ row; writes ``docs/figures/izhikevich_2007_distal_reward.png``; exit status 1 on
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -162,21 +161,10 @@ def plot(results, path: Path, duration_s: int) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 10; quick 2)")
-    parser.add_argument("--quick", action="store_true", help="CI-sized run (600 s, 2 seeds)")
-    parser.add_argument("--duration-s", type=int, default=None, help="default 1800 (quick 600)")
-    parser.add_argument("--threads", type=int, default=2, help="networks run in parallel")
-    parser.add_argument("--figure", type=Path,
-                        default=model.FIGURES / "izhikevich_2007_distal_reward.png")
-    parser.add_argument("--no-figure", action="store_true")
-    args = parser.parse_args(argv)
-    n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
-    duration = args.duration_s if args.duration_s is not None else (600 if args.quick else 1800)
-    if n_seeds < 1 or duration < 1:
-        raise ValueError("--seeds and --duration-s must be >= 1")
+    args, seeds, duration = model.parse_run_args(__doc__.split("\n\n")[0],
+                                                 "izhikevich_2007_distal_reward.png", argv)
+    n_seeds = len(seeds)
     controls = ["unpaired"] if args.quick else ["delay_8_10s", "unpaired"]
-    seeds = list(range(n_seeds))
     steps = duration * 1000
 
     if args.quick:

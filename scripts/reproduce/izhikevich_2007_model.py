@@ -116,5 +116,27 @@ def run_jobs(jobs, n_threads: int, total_steps: int, desc: str):
         bar.close()
 
 
+def parse_run_args(description: str, figure_name: str, argv=None, min_duration_s: int = 1):
+    """The command line every reproduction shares -> ``(args, seeds, duration_s)``:
+    ``--seeds`` (default 10; quick 2), ``--quick`` (CI-sized: 600 s of biology, 2 seeds),
+    ``--duration-s`` (default 1800; quick 600), ``--threads`` (networks run in parallel),
+    ``--figure`` (default ``docs/figures/<figure_name>``) and ``--no-figure``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=None, help="seeds 0..N-1 (default 10; quick 2)")
+    parser.add_argument("--quick", action="store_true", help="CI-sized run (600 s, 2 seeds)")
+    parser.add_argument("--duration-s", type=int, default=None, help="default 1800 (quick 600)")
+    parser.add_argument("--threads", type=int, default=2, help="networks run in parallel")
+    parser.add_argument("--figure", type=Path, default=FIGURES / figure_name)
+    parser.add_argument("--no-figure", action="store_true")
+    args = parser.parse_args(argv)
+    n_seeds = args.seeds if args.seeds is not None else (2 if args.quick else 10)
+    duration = args.duration_s if args.duration_s is not None else (600 if args.quick else 1800)
+    if n_seeds < 1 or duration < min_duration_s:
+        raise ValueError(f"--seeds must be >= 1 and --duration-s >= {min_duration_s}")
+    return args, list(range(n_seeds)), duration
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
