@@ -29,9 +29,10 @@ def _verdict_lines(out: str) -> dict[str, list[str]]:
     return lines
 
 
-def test_quick_reproduction_passes(timing_windows, monkeypatch, capsys):
+def test_quick_reproduction_passes(timing_windows, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("TQDM_DISABLE", "1")
-    code = timing_windows.main(["--quick", "--no-figure"])
+    figure = tmp_path / "timing_windows.png"
+    code = timing_windows.main(["--quick", "--figure", str(figure)])
     out = capsys.readouterr().out
     assert "CRITERION" in out
     verdicts = _verdict_lines(out)
@@ -41,6 +42,7 @@ def test_quick_reproduction_passes(timing_windows, monkeypatch, capsys):
     # the slice time scale of Brzosko (minutes) is reported as a mismatch, not hidden
     assert "MISMATCH brzosko" in out
     assert "| rule | published window | ours (measured) | criterion | verdict |" in out
+    assert figure.stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("override, broken_rule", [
