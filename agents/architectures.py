@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
 import gymnasium as gym
+import numba
 import numpy as np
 from gymnasium import spaces
 
@@ -452,7 +453,6 @@ class _VectorEpisodes:
     kept between :meth:`ThreeFactorAgent.learn` calls."""
 
     traces: np.ndarray            # (B, n_out, n_in) synaptic trace z of each copy
-    scratch: np.ndarray           # (B, n_out, n_in) buffer of the step's trace increment
     returns: np.ndarray           # (B,) running episode return
     lengths: np.ndarray           # (B,) running episode length
     resetting: np.ndarray         # (B,) bool: the sub-env's next step is its reset step
@@ -810,7 +810,7 @@ class ThreeFactorAgent:
                              "[NeuromodulatorySignals])")
         self._population_build(n)
         episodes = _VectorEpisodes(
-            traces=np.zeros((n,) + self.weights.shape), scratch=np.zeros((n,) + self.weights.shape),
+            traces=np.zeros((n,) + self.weights.shape),
             returns=np.zeros(n), lengths=np.zeros(n, dtype=np.int64),
             resetting=np.zeros(n, dtype=bool), reward_baselines=np.full(n, self.reward_baseline),
             modulation=[Neuromodulation(self.params, np.random.default_rng([self.seed, 2, b]),
@@ -855,9 +855,7 @@ class ThreeFactorAgent:
             actions[active] = np.minimum((draws[:, None] >= cdf).sum(axis=1), self.n_actions - 1)
             factor = self._unit_factor_batch(actions, probabilities)
             factor[~active] = 0.0
-            np.multiply(factor[:, :, None], episodes.eligibility, out=episodes.scratch)
-            traces *= decay
-            traces += episodes.scratch
+            _decay_and_add(traces, decay, factor, episodes.eligibility)
             old_values, old_q = episodes.values, episodes.q
             new_obs, rewards, terminated, truncated, infos = env.step(actions)
             rewards = np.asarray(rewards, dtype=np.float64)
@@ -899,7 +897,10 @@ class ThreeFactorAgent:
                 coefficients[:] = errors
             if coefficients.any():
                 # the step's weight change: the sum of the copies' changes
-                dw = np.tensordot(coefficients, traces, axes=1)
+                # (what np.tensordot(coefficients, traces, axes=1) computes, without its
+                # Python overhead: the same BLAS product)
+                dw = np.dot(coefficients[None, :], traces.reshape(n, -1)).reshape(
+                    self.weights.shape)
                 dw *= lr_unit[:, None]
                 self._apply(dw)
             if bar is not None:
@@ -1072,6 +1073,20 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def _softmax_rows(logits: np.ndarray) -> np.ndarray:
     e = np.exp(logits - logits.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+@numba.njit(cache=True, nogil=True)
+def _decay_and_add(traces, decay, factor, eligibility):
+    """``z <- decay * z + factor_j * e_ji`` for every copy ``b``: ``traces[b, j, i] =
+    decay * traces[b, j, i] + factor[b, j] * eligibility[b, j, i]`` in one pass (numpy
+    needed three passes and a scratch array, about 10 % of a vector step, measured). The
+    same floating-point operations in the same order as ``traces *= decay; traces +=
+    factor[:, :, None] * eligibility``, so the result is bitwise numpy's."""
+    for b in range(traces.shape[0]):
+        for j in range(traces.shape[1]):
+            f = factor[b, j]
+            for i in range(traces.shape[2]):
+                traces[b, j, i] = traces[b, j, i] * decay + f * eligibility[b, j, i]
 
 
 def _task_dt_ms(env) -> float:

@@ -9,12 +9,13 @@ Substrate (one env step = one window of ``step_ms`` ms of network time, ``dt_ms`
                    each with weak Poisson background drive that keeps every neuron alive
     readout of a group = its mean spike count per neuron per ms over the window
 
-The spiking engine (:mod:`agents.snn`) runs the neurons, synaptic delivery and the
-counter-based noise. The three-factor update is applied by the agent at env-step
-boundaries from the engine's exported spike trains, because the architectures need what
-the engine's scalar modulators cannot express (a per-postsynaptic-group factor
-``onehot(a) - p`` and a TD error known only after the next window). Eligibility of
-synapse i -> j over one window (the engine's rule semantics, computed vectorised)::
+The spiking engine (:mod:`agents.snn`) runs the neurons, synaptic delivery, the
+counter-based noise and the pairings of the eligibility (an eligibility-only engine rule:
+the engine pairs, nothing converts there). The three-factor update is applied by the
+agent at env-step boundaries, because the architectures need what the engine's scalar
+modulators cannot express (a per-postsynaptic-group factor ``onehot(a) - p`` and a TD
+error known only after the next window). Eligibility of synapse i -> j over one window,
+accumulated by the engine at every spike (:func:`_window_eligibility_rule`)::
 
     x_i(t)  presynaptic trace, tau = pre_trace_ms, +1 per pre spike
     y_j(t)  postsynaptic trace, tau = pre_trace_ms, +1 per post spike
@@ -34,6 +35,7 @@ import numpy as np
 
 from agents.architectures import AgentParams, ThreeFactorAgent
 from agents.snn import LIF, AllToAll, NetworkBuilder, PoissonSource
+from agents.snn.plasticity import EligibilityTrace, NeuronTrace, PlasticityRule
 
 __all__ = ["SpikingAgent", "SpikingParams"]
 
@@ -83,12 +85,36 @@ class SpikingParams(AgentParams):
             raise ValueError("background_hz * dt_ms must be a probability per step (<= 1)")
 
 
+def _window_eligibility_rule(p: SpikingParams) -> PlasticityRule:
+    """The agent's eligibility as an engine rule without conversions (the engine pairs,
+    the agent converts): one neuron trace ``x`` (tau ``pre_trace_ms``, +1 per spike, on
+    every neuron, so it is the presynaptic trace of an input and the postsynaptic trace
+    of an output) and one eligibility ``e`` that does not decay: a post spike of ``j``
+    adds ``x_i``, a pre spike of ``i`` adds ``stdp_ltd_ratio * x_j`` (rule "rstdp").
+    The agent sets ``e`` to 0 before each window, so after it ``e`` is the window sum of
+    the module docstring. No weight bounds here: the agent's own update clips."""
+    ltd = p.stdp_ltd_ratio
+    return PlasticityRule(
+        "agent_window_eligibility",
+        (NeuronTrace("x", p.pre_trace_ms, 1.0),),
+        (EligibilityTrace("e", math.inf, on_pre_trace="x" if ltd != 0.0 else None,
+                          on_post_trace="x", on_pre_gain=ltd, on_post_gain=1.0),),
+        (), w_min=-math.inf, w_max=math.inf, decay="exact")
+
+
 class _SpikingNetwork:
-    """``B`` copies of the agent's network in the engine plus per-copy trace carry-over."""
+    """``B`` copies of the agent's network in the engine (the population axis).
+
+    With ``eligibility`` (learners) the input -> output synapses carry the engine's
+    eligibility-only rule (:func:`_window_eligibility_rule`): the engine accumulates each
+    window's eligibility in place, and the neuron traces carry over between windows of a
+    copy until it is reset. Without it (inference) nothing is plastic and the spikes are
+    the same (same weights, same noise). ``spike_capacity``: the engine's spike record
+    (the agent reads none; tests do)."""
 
     def __init__(self, p: SpikingParams, n_in: int, unit_group: np.ndarray,
                  competing_groups: np.ndarray, seed: int, first_index: int,
-                 population_size: int):
+                 population_size: int, eligibility: bool = True, spike_capacity: int = 0):
         builder = NetworkBuilder(dt_ms=p.dt_ms, topology_seed=0)
         neuron = LIF(tau_m_ms=p.tau_m_ms, tau_syn_ms=p.tau_syn_ms, v_rest_mV=0.0,
                      v_reset_mV=0.0, v_thresh_mV=p.threshold_mV,
@@ -96,7 +122,7 @@ class _SpikingNetwork:
         n_out = unit_group.size
         self.inputs = builder.add_population("input", n_in, PoissonSource())
         self.outputs = builder.add_population("output", n_out, neuron)
-        builder.connect(self.inputs, self.outputs, AllToAll(), weight=0.0)
+        builder.connect(self.inputs, self.outputs, AllToAll(), weight=0.0, plastic=eligibility)
         if p.lateral_inhibition > 0:
             # Fixed inhibition between competing action groups: the winner silences the
             # others, so only its synapses become eligible (Izhikevich-style WTA).
@@ -114,7 +140,8 @@ class _SpikingNetwork:
         self.net = builder.build(population_size=population_size, seed=seed,
                                  network_indices=list(range(first_index,
                                                             first_index + population_size)),
-                                 spike_capacity=self.substeps * (n_in + n_out))
+                                 rule=_window_eligibility_rule(p) if eligibility else None,
+                                 spike_capacity=spike_capacity)
         table = self.net.synapse_table()
         self._feedforward = table["pre"] < self.inputs.stop
         self._syn_post = table["post"][self._feedforward] - self.outputs.start
@@ -122,21 +149,23 @@ class _SpikingNetwork:
         self._all_weights = np.full(table["pre"].size, -p.lateral_inhibition)
         self._all_feedforward = bool(self._feedforward.all())
         self._weight_index = self._syn_post * n_in + self._syn_pre  # into weights.ravel()
-        self._pristine = self.net.neuron_state()
+        self._pristine = self.net.neuron_state(traces=True)
         self.rate_scale = p.max_input_rate_hz * p.dt_ms / 1000.0
-        K = self.substeps
-        a = math.exp(-p.dt_ms / p.pre_trace_ms)
-        lag = np.arange(K)[:, None] - np.arange(K)[None, :]
-        # read[t] = sum_{t' < t} a^(t - t') spikes[t'] + a^(t + 1) carry  (decayed, pre-increment)
-        self._kernel = np.where(lag > 0, a ** np.maximum(lag, 0), 0.0)
-        self._carry_read = a ** (np.arange(K) + 1.0)
-        self._carry_end = a ** K
-        self._end_weights = a ** (K - 1 - np.arange(K))
-        self.x_pre = np.zeros((population_size, n_in))
-        self.y_post = np.zeros((population_size, n_out))
-        self.ltd_ratio = p.stdp_ltd_ratio
-        self.window_ms = p.step_ms
-        self._raster = None  # window_all's buffers, allocated at its first call
+        self._counts = np.zeros((population_size, n_out))
+        self._counted = self.net.neuron_spike_count[:, self.outputs.start:self.outputs.stop].copy()
+        self._elig = None
+        if eligibility:
+            # The feedforward synapses come first in the engine's CSR order, input-major
+            # (pre i, post j at position i * n_out + j), so the window's eligibility is a
+            # (B, n_out, n_in) VIEW of the engine's records: no copy, no raster.
+            n_ff = n_in * n_out
+            position = np.arange(n_ff)
+            if not (self._feedforward[:n_ff].all() and np.array_equal(
+                    self._weight_index, (position % n_out) * n_in + position // n_out)):
+                raise AssertionError("unexpected synapse order of the all-to-all projection")
+            elig = np.reshape(self.net.accumulated_eligibility()[:, :n_ff],
+                              (population_size, n_in, n_out), copy=False)
+            self._elig = elig.transpose(0, 2, 1)
 
     def set_weights(self, weights: np.ndarray) -> None:
         if self._all_feedforward:
@@ -146,89 +175,25 @@ class _SpikingNetwork:
         self.net.set_shared_weights(self._all_weights)
 
     def reset(self, networks: np.ndarray) -> None:
-        """Neural state of the given copies back to rest (the clock and noise go on)."""
+        """Neural state (membranes, currents, traces) of the given copies back to rest
+        (the clock and noise go on)."""
         if not networks.any():
             return
         self.net.restore_neuron_state(self._pristine, networks)
-        self.x_pre[networks] = 0.0
-        self.y_post[networks] = 0.0
 
-    def window_all(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`window` with eligibility, every copy at once: the spike raster of the
-        window for all copies from the engine, then batched matrix products (no loop over
-        copies). -> (counts (B, n_out), eligibility (B, n_out, n_in)); both arrays are
-        reused by the next call."""
+    def window(self, features: np.ndarray):
+        """Run one window of every copy -> (counts (B, n_out): spikes of each output
+        neuron in the window, eligibility (B, n_out, n_in) or None without
+        ``eligibility``). Both arrays are reused (overwritten) by the next call."""
         net = self.net
         net.set_source_probabilities(self.inputs, features * self.rate_scale)
-        t0 = net.t
-        spikes_before = net.spike_count.copy()
+        if self._elig is not None:
+            net.clear_accumulated_eligibility()
         net.run(self.substeps)
-        if self._raster is None:
-            B, K = self.B, self.substeps
-            self._raster = np.zeros((B, K, net.n_neurons))
-            self._x_read = np.zeros((B, K, self.n_in))
-            self._y_read = np.zeros((B, K, self.n_out))
-            self._elig = np.zeros((B, self.n_out, self.n_in))
-            self._ltd = np.zeros((B, self.n_out, self.n_in))
-        raster = net.spike_raster(t0, out=self._raster, spike_count_before=spikes_before)
-        pre = raster[:, :, self.inputs.start:self.inputs.stop]
-        post = raster[:, :, self.outputs.start:self.outputs.stop]
-        counts = post.sum(axis=1)
-        # x_read[b, t] = sum_{t' < t} a^(t - t') pre[b, t'] + a^(t + 1) x_pre[b] (as window())
-        np.matmul(self._kernel, pre, out=self._x_read)
-        self._x_read += self._carry_read[None, :, None] * self.x_pre[:, None, :]
-        np.matmul(post.transpose(0, 2, 1), self._x_read, out=self._elig)
-        if self.ltd_ratio != 0.0:
-            np.matmul(self._kernel, post, out=self._y_read)
-            self._y_read += self._carry_read[None, :, None] * self.y_post[:, None, :]
-            np.matmul(self._y_read.transpose(0, 2, 1), pre, out=self._ltd)
-            self._ltd *= self.ltd_ratio
-            self._elig += self._ltd
-        self.x_pre *= self._carry_end
-        self.x_pre += self._end_weights @ pre
-        self.y_post *= self._carry_end
-        self.y_post += self._end_weights @ post
-        self.x_pre[self.x_pre < 1e-12] = 0.0  # as window(): long-silent inputs drop out
-        return counts, self._elig
-
-    def window(self, features: np.ndarray, eligibility: bool):
-        """Run one window; -> (counts (B, n_out), eligibility (B, n_out, n_in) or None)."""
-        net = self.net
-        net.set_source_probabilities(self.inputs, features * self.rate_scale)
-        t0 = net.t
-        net.run(self.substeps)
-        K = self.substeps
-        counts = np.zeros((self.B, self.n_out))
-        elig = np.zeros((self.B, self.n_out, self.n_in)) if eligibility else None
-        for b in range(self.B):
-            times, ids = net.spikes(b)
-            keep = times >= t0
-            times, ids = times[keep] - t0, ids[keep]
-            is_out = ids >= self.outputs.start
-            counts[b] = np.bincount(ids[is_out] - self.outputs.start, minlength=self.n_out)
-            if not eligibility:
-                continue
-            # Only inputs that spike now or still carry a trace can be eligible; skipping
-            # the silent ones keeps one-hot / sparse codes cheap.
-            active = np.nonzero((features[b] > 0.0) | (self.x_pre[b] != 0.0))[0]
-            column = np.full(self.n_in, -1)
-            column[active] = np.arange(active.size)
-            pre = np.zeros((K, active.size))
-            pre[times[~is_out], column[ids[~is_out] - self.inputs.start]] = 1.0
-            post = np.zeros((K, self.n_out))
-            post[times[is_out], ids[is_out] - self.outputs.start] = 1.0
-            x_read = self._kernel @ pre + self._carry_read[:, None] * self.x_pre[b, active]
-            elig[b][:, active] = post.T @ x_read
-            if self.ltd_ratio != 0.0:
-                y_read = self._kernel @ post + self._carry_read[:, None] * self.y_post[b]
-                elig[b][:, active] += self.ltd_ratio * (y_read.T @ pre)
-            self.x_pre[b, active] = self._carry_end * self.x_pre[b, active] \
-                + self._end_weights @ pre
-            self.y_post[b] = self._carry_end * self.y_post[b] + self._end_weights @ post
-        # Traces below 1e-12 are dropped (set to 0) so that long-silent inputs leave the
-        # active set; the eligibility they would add is below 1e-12 per spike.
-        self.x_pre[self.x_pre < 1e-12] = 0.0
-        return counts, elig
+        now = net.neuron_spike_count[:, self.outputs.start:self.outputs.stop]
+        np.subtract(now, self._counted, out=self._counts)
+        self._counted[...] = now
+        return self._counts, self._elig
 
 
 class SpikingAgent(ThreeFactorAgent):
@@ -291,8 +256,9 @@ class SpikingAgent(ThreeFactorAgent):
         features = np.repeat(features, self.params.input_copies)
         if self.params.reset_per_step:
             self._learner.reset(np.ones(1, bool))
-        counts, elig = self._learner.window(features[None], eligibility=True)
-        return self._readout(counts)[0], elig[0]
+        counts, elig = self._learner.window(features[None])
+        # a copy: the single-env loop keeps a step's eligibility across later windows
+        return self._readout(counts)[0], elig[0].copy()
 
     def _learner_reset(self) -> None:
         self._learner.reset(np.ones(1, bool))
@@ -319,7 +285,7 @@ class SpikingAgent(ThreeFactorAgent):
             features = np.repeat(features, self.params.input_copies, axis=1)
         if self.params.reset_per_step:
             population.reset(np.ones(population.B, bool))
-        counts, elig = population.window_all(features)
+        counts, elig = population.window(features)
         return self._readout(counts), elig
 
     def _population_reset(self, copies) -> None:
@@ -332,7 +298,8 @@ class SpikingAgent(ThreeFactorAgent):
         if full_reset or self._inference is None or self._inference.B != n:
             # Inference copies use network indices 1.. so their noise differs from training's.
             self._inference = _SpikingNetwork(self.params, self.weights.shape[1],
-                                              self.unit_group, self._competing, self.seed, 1, n)
+                                              self.unit_group, self._competing, self.seed, 1, n,
+                                              eligibility=False)
             self._inference_weights_version = -1
         else:
             self._inference.reset(episode_start)
@@ -342,7 +309,7 @@ class SpikingAgent(ThreeFactorAgent):
         features = np.repeat(features, self.params.input_copies, axis=1)
         if self.params.reset_per_step:
             self._inference.reset(np.ones(n, bool))
-        counts, _ = self._inference.window(features, eligibility=False)
+        counts, _ = self._inference.window(features)
         return self._readout(counts)
 
     def _deterministic_windows(self, features) -> bool:
@@ -365,7 +332,7 @@ class SpikingAgent(ThreeFactorAgent):
             if getattr(self, "_deterministic_net", None) is None:
                 self._deterministic_net = _SpikingNetwork(self.params, self.weights.shape[1],
                                                           self.unit_group, self._competing,
-                                                          self.seed, 1, 1)
+                                                          self.seed, 1, 1, eligibility=False)
             self._deterministic_net.set_weights(self.weights)
             self._deterministic_cache: dict[bytes, np.ndarray] = {}
             self._deterministic_version = self._weights_version
@@ -376,7 +343,7 @@ class SpikingAgent(ThreeFactorAgent):
             if readout is None:
                 self._deterministic_net.reset(np.ones(1, bool))
                 counts, _ = self._deterministic_net.window(
-                    np.repeat(row, self.params.input_copies)[None], eligibility=False)
+                    np.repeat(row, self.params.input_copies)[None])
                 readout = self._deterministic_cache[key] = self._readout(counts)[0]
             readouts[b] = readout
         return readouts

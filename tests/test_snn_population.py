@@ -1,6 +1,9 @@
 """Population axis: member b of a population is bitwise the same network run alone,
-with 1 and with 2 numba threads."""
+with 1 and with 2 numba threads; an eligibility-only rule (no conversions) against the
+reference."""
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
@@ -86,3 +89,56 @@ def test_parameter_variant_member_equals_network_built_with_those_parameters():
         pop.set_neuron_model("exc", LIF())
     with pytest.raises(ValueError, match="unknown modulator"):
         pop.set_modulator_pulse("NE", 1.0)
+
+
+def _eligibility_only_network(population_size=2, network_indices=None):
+    """Sources -> LIF all-to-all (plastic), more sources -> LIF all-to-all (static: dense
+    rows, delay 3), a sparse LIF -> LIF projection (plastic) and fixed inhibition, under an eligibility-only rule: no conversions, one
+    decaying eligibility (pairs on pre and post spikes) and one that never decays."""
+    from agents.snn import (LIF, AllToAll, EligibilityTrace, FixedFanout, NetworkBuilder,
+                            NeuronTrace, PlasticityRule, PoissonSource)
+
+    builder = NetworkBuilder(topology_seed=4)
+    src = builder.add_population("src", 12, PoissonSource())
+    out = builder.add_population("out", 10, LIF(v_rest_mV=0.0, v_reset_mV=0.0,
+                                                v_thresh_mV=15.0, refractory_ms=2.0))
+    drive = builder.add_population("drive", 5, PoissonSource())
+    builder.connect(src, out, AllToAll(), weight=4.0, plastic=True)
+    builder.connect(drive, out, AllToAll(), weight=3.0, delay_steps=3)  # dense static rows
+    builder.connect(out, out, FixedFanout(3), weight=1.0, delay_steps=2, plastic=True)
+    builder.connect(out, out, FixedFanout(2), weight=-2.0)
+    builder.set_background(out, 0.05, 8.0)
+    rule = PlasticityRule(
+        "eligibility_only", (NeuronTrace("x", 20.0, 1.0), NeuronTrace("y", 10.0, -0.5)),
+        (EligibilityTrace("fast", 50.0, on_pre_trace="y", on_post_trace="x"),
+         EligibilityTrace("sum", math.inf, on_pre_trace=None, on_post_trace="x")),
+        (), w_min=-math.inf, w_max=math.inf)
+    net = builder.build(population_size=population_size, seed=9, rule=rule,
+                        network_indices=network_indices, spike_capacity=100_000)
+    net.set_source_probabilities("src", np.linspace(0.02, 0.3, 12))
+    net.set_source_probabilities("drive", np.full(5, 0.05))
+    assert net._row_dense[drive.start:drive.stop].all()
+    return net
+
+
+def test_eligibility_only_rule_matches_reference_and_leaves_weights():
+    """A rule without conversions pairs (the engine accumulates eligibility for an agent
+    that converts it itself), across epoch rebases, with dense all-to-all delivery; the
+    weights never change in the engine; member 1 equals a single network bitwise."""
+    from tests.test_snn_engine import assert_matches_reference
+
+    net = _eligibility_only_network()
+    before = net.weights()
+    ref = assert_matches_reference(net, 2500, chunks=(700, 1, 1799))
+    assert np.array_equal(net.weights(), before)
+    assert np.count_nonzero(ref[0]["eligibility"][1]) > 50  # the non-decaying sum grew
+    summed = net.accumulated_eligibility(1)
+    np.testing.assert_allclose(summed, net.eligibility()[:, 1], rtol=0, atol=1e-12)
+    alone = _eligibility_only_network(1, network_indices=[1])
+    alone.run(2500)
+    assert np.array_equal(alone.eligibility()[0], net.eligibility()[1])
+    assert np.array_equal(alone.spikes(0)[1], net.spikes(1)[1])
+    net.clear_accumulated_eligibility(1)
+    assert not np.any(net.accumulated_eligibility(1))
+    with pytest.raises(ValueError, match="does not decay"):
+        net.accumulated_eligibility(0)

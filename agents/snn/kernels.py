@@ -2,15 +2,19 @@
 
 Only :mod:`agents.snn.network` calls these; it owns validation and the meaning of each
 array (documented there). Everything here is allocation-free per step: scratch arrays
-come from the caller, and a whole ``run(n_steps)`` of network ``b`` is one call.
+come from the caller, and a whole ``run(n_steps)`` of networks ``first .. stop-1`` is one
+call (:func:`run_population`, which loops over :func:`run_network`).
 
-Population parallelism: the kernels are ``nogil`` and take the network index ``b``;
-:class:`agents.snn.Network` runs the ``B`` calls on a pool of ``numba.get_num_threads()``
-Python threads, which execute truly in parallel. A ``numba.prange`` wrapper would do the
-same, but numba's parfor lowering of a 60-argument loop body added about 13-19 s of cold
-compile time per dtype (measured), against a budget of 30 s for all kernels. Each
-network's result depends only on its own arrays and its counter-based random stream, so
-it is bitwise the same whatever the thread count or scheduling.
+Population parallelism: the entry points are ``nogil`` and take a range of networks;
+:class:`agents.snn.Network` gives each of ``numba.get_num_threads()`` Python threads one
+contiguous chunk, and the threads execute truly in parallel. Looping over the chunk
+inside numba matters for short runs: a call's argument checks cost about 12 us (80
+arguments), i.e. one call per network per env step was a tenth of an agent's time. A
+``numba.prange`` wrapper would do the same, but numba's parfor lowering of a 60-argument
+loop body added about 13-19 s of cold compile time per dtype (measured), against a
+budget of 30 s for all kernels. Each network's result depends only on its own arrays and
+its counter-based random stream, so it is bitwise the same whatever the thread count or
+scheduling.
 
 All kernels are compiled with ``_nrt=False``: they never allocate, and without numba's
 reference counting, passing arrays to the small inlined helpers is free (with it, each
@@ -157,10 +161,10 @@ def _source_step(start, stop, t, key, prob, inputs, spikes, n_spikes):
     for i in range(start, stop):
         for c in range(inputs.shape[0]):
             inputs[c, i] = 0.0  # sources ignore their input
-        p = prob[i]
-        if p > 0.0 and source_uniform(step_key, i) < p:
-            spikes[n_spikes] = i
-            n_spikes += 1
+        # branch-free (u < p is a coin flip the predictor misses; u >= 0, so p = 0 never
+        # spikes): write the index, advance only on a spike
+        spikes[n_spikes] = i
+        n_spikes += source_uniform(step_key, i) < prob[i]
     return n_spikes
 
 
@@ -268,22 +272,26 @@ def _izhikevich_step(start, stop, t, key, params, v, u, inputs, bg_amp, bg_log1m
 @numba.njit(cache=True, _nrt=False)
 def _lif_step(start, stop, t, key, params, v, i_syn, refractory, inputs, bg_amp, bg_log1m_p,
               bg_next, bg_draw, spikes, n_spikes):
+    # Branch-free update (selects, not branches): whether a driven neuron spikes or is
+    # refractory is unpredictable, and the mispredicted branches cost more than the whole
+    # update (about 100 us per agent vector step, measured). Background pulses are read
+    # here and rescheduled in a second pass over the rare neurons that got one.
     for i in range(start, stop):
         current = _take_input(inputs, i, np.float64(i_syn[i]))
-        current += _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
+        current += bg_amp[i] if bg_next[i] == t else 0.0
         v_rest = params[3, i]
-        if refractory[i] > 0:
-            refractory[i] -= 1
-            vn = params[4, i]
-        else:
-            vn = v_rest + (np.float64(v[i]) - v_rest) * params[0, i] + params[1, i] * current
-            if vn >= params[5, i]:
-                vn = params[4, i]
-                refractory[i] = np.int32(params[6, i])
-                spikes[n_spikes] = i
-                n_spikes += 1
-        v[i] = vn
+        refr = refractory[i]
+        held = refr > 0
+        vn = v_rest + (np.float64(v[i]) - v_rest) * params[0, i] + params[1, i] * current
+        spike = (refr <= 0) & (vn >= params[5, i])
+        v[i] = params[4, i] if held or spike else vn
+        refractory[i] = refr - 1 if held else (np.int32(params[6, i]) if spike else refr)
+        spikes[n_spikes] = i
+        n_spikes += spike
         i_syn[i] = current * params[2, i]
+    for i in range(start, stop):
+        if bg_next[i] == t:
+            _background_input(i, t, key, bg_amp, bg_log1m_p, bg_next, bg_draw)
     return n_spikes
 
 
@@ -344,27 +352,76 @@ def _pairing(x, k, has_threshold, threshold, threshold_mod, threshold_shift, mod
     return max(0.0, x - theta)
 
 
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _deliver(start, stop, dense, slot_now, two_channels, post, delay, syn, input_buffer):
+    """Add the current weight of synapses ``start .. stop-1`` (uint64, one row) to their
+    targets' input slots: the loop for weights that need no update. ``dense``: the row's
+    synapses share one delay and reach consecutive neurons (an all-to-all projection):
+    then, with one input channel, each synapse is one load and one add into a contiguous
+    slice. Either way the sums are formed in the same order (synapse order)."""
+    if start >= stop:
+        return
+    n_slots = U(input_buffer.shape[0])
+    if two_channels:
+        for s in range(start, stop):
+            weight = syn[s, U_W]
+            target = slot_now + U(delay[s])
+            if target >= n_slots:
+                target -= n_slots
+            if weight < 0.0:
+                input_buffer[target, U(1), U(post[s])] += weight
+            else:
+                input_buffer[target, U(0), U(post[s])] += weight
+    elif dense:
+        target = slot_now + U(delay[start])
+        if target >= n_slots:
+            target -= n_slots
+        row = input_buffer[target, 0]
+        first = U(post[start])
+        for k in range(stop - start):
+            row[first + k] += syn[start + k, U_W]
+    else:
+        for s in range(start, stop):
+            target = slot_now + U(delay[s])
+            if target >= n_slots:
+                target -= n_slots
+            input_buffer[target, U(0), U(post[s])] += syn[s, U_W]
+
+
 @numba.njit(cache=True, _nrt=False)
-def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_ptr, post,
-                      delay, plastic_stop, col_ptr, col_syn, col_pre, syn, table, conv_elig,
-                      elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
+def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs, two_channels,
+                      row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre,
+                      syn, table, conv_elig, elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
                       elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod,
                       threshold_shift, mod_levels, input_buffer):
     """Steps 5 and 6 of one step of ONE network (arrays without the network axis).
+
+    ``converts``: the rule converts eligibility into weight (a touched synapse is brought
+    up to date first); ``pairs``: the network has plastic synapses (pairings update their
+    eligibility, also for a rule without conversions: an eligibility-only rule, whose
+    weights are set from outside); ``pre_pairs``: some eligibility trace pairs on
+    presynaptic spikes. A plastic synapse that a presynaptic spike neither updates nor
+    pairs is delivered by the fast loop of static synapses.
 
     A separate, small function on purpose: inside the big step loop LLVM kept reloading
     array shapes and strides, and the synapse loop cost about 4x more (measured)."""
     n_slots = U(input_buffer.shape[0])
     n_elig = U(syn.shape[1]) - U_ELIG
     slot_now = U(slot)
+    touch_pre = converts or (pairs and pre_pairs)
+    threshold_any = False
+    for k in range(n_elig):
+        threshold_any |= has_threshold[k] != 0
     # 5. presynaptic spikes: update + pair outgoing plastic synapses, deliver weights.
     for q in range(U(n_spikes)):
         i = U(spikes[q])
-        plastic_end = U(plastic_stop[i]) if plastic else U(row_ptr[i])
-        for s in range(U(row_ptr[i]), U(row_ptr[i + U(1)])):
-            j = U(post[s])
-            if s < plastic_end:
-                _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
+        static_start = U(row_ptr[i])
+        if touch_pre:
+            static_start = U(plastic_stop[i])
+            for s in range(U(row_ptr[i]), static_start):
+                j = U(post[s])
+                if converts:
+                    _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_pre_trace[k]
                     if r != -2:
@@ -372,22 +429,45 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, plastic, two_channels, row_
                         x = _pairing(x, k, has_threshold, threshold, threshold_mod,
                                      threshold_shift, mod_levels)
                         syn[s, U_ELIG + k] += elig_pre_gain[k] * x * table[U(t_rel), k]
-            weight = syn[s, U_W]
-            target = slot_now + U(delay[s])
-            if target >= n_slots:
-                target -= n_slots
-            if two_channels and weight < 0.0:
-                input_buffer[target, U(1), j] += weight
-            else:
-                input_buffer[target, U(0), j] += weight
+                weight = syn[s, U_W]
+                target = slot_now + U(delay[s])
+                if target >= n_slots:
+                    target -= n_slots
+                if two_channels and weight < 0.0:
+                    input_buffer[target, U(1), j] += weight
+                else:
+                    input_buffer[target, U(0), j] += weight
+        _deliver(static_start, U(row_ptr[i + U(1)]), row_dense[i] != 0, slot_now, two_channels,
+                 post, delay, syn, input_buffer)
     # 6. postsynaptic spikes: update + pair incoming plastic synapses.
-    if plastic:
+    if pairs and not converts and not threshold_any:
+        # nothing to bring up to date and no thresholds: per eligibility trace, one tight
+        # loop over the incoming synapses (the same sums as the general loop: each
+        # synapse's trace k gets the same terms, in the same order)
+        for q in range(U(n_spikes)):
+            j = U(spikes[q])
+            for k in range(n_elig):
+                r = elig_post_trace[k]
+                if r == -2:
+                    continue
+                gain = elig_post_gain[k]
+                scale = table[U(t_rel), k]
+                column = U_ELIG + k
+                if r == -1:
+                    for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
+                        syn[U(col_syn[p]), column] += gain * 1.0 * scale
+                else:
+                    x_pre = traces[U(r)]
+                    for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
+                        syn[U(col_syn[p]), column] += gain * x_pre[U(col_pre[p])] * scale
+    elif pairs:
         for q in range(U(n_spikes)):
             j = U(spikes[q])
             for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
                 s = U(col_syn[p])
                 i = U(col_pre[p])
-                _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
+                if converts:
+                    _catch_up(s, t_rel, syn, table, conv_elig, w_min, w_max)
                 for k in range(n_elig):
                     r = elig_post_trace[k]
                     if r != -2:
@@ -406,7 +486,7 @@ def run_network(
     net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
     noise_width,
     # synapses
-    row_ptr, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
+    row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
     # rule
     trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
     elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
@@ -419,8 +499,8 @@ def run_network(
     trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids, trig_log_release,
     trig_log_written,
     # recording and scratch
-    spike_count, spike_times, spike_ids, spike_written, probe_ids, probe_period, probe_times,
-    probe_v, probe_s1, probe_mod, probe_written, spikes,
+    spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
+    probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
 ):
     """Advance network ``b`` by ``n_steps`` steps from absolute step ``t_start``.
 
@@ -435,6 +515,12 @@ def run_network(
     n_traces = traces.shape[1]
     n_elig = syn.shape[2] - ELIG_COL
     n_conv = conv_elig.shape[0]
+    # plastic synapses pair even when nothing converts (an eligibility-only rule: the
+    # weights are set from outside, e.g. by an agent's own three-factor update)
+    pairs = col_syn.shape[0] > 0
+    pre_pairs = False
+    for k in range(n_elig):
+        pre_pairs |= elig_pre_trace[k] != -2
     n_mod = mod_level.shape[1]
     epoch_len = table.shape[1] - 1
     w_min = bounds[0]
@@ -485,6 +571,10 @@ def run_network(
                     segment_sign[b, q] = -1
                 # dt (times the update period) is folded into conv_gain by the caller.
                 table[b, j + 1, n_elig + q] = table[b, j, n_elig + q] + x * elig_pow[conv_elig[q], j]
+        elif pairs and t - epoch_start[b] >= epoch_len:
+            # pairings index the epoch table too: rebase before it runs out
+            rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
+                           elig_pow, bounds)
         t_rel = t - epoch_start[b]
 
         # 3. neurons: inputs of this step, integration, spikes.
@@ -526,8 +616,8 @@ def run_network(
 
         # 5.-6. pre spikes (pair + deliver) and post spikes (pair)
         _propagate_spikes(
-            n_spikes, spikes[b], slot, t_rel, n_conv > 0, two_channels, row_ptr, post, delay,
-            plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
+            n_spikes, spikes[b], slot, t_rel, n_conv > 0, pairs, pre_pairs, two_channels, row_ptr,
+            row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
             w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
             elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
             mod_level[b], input_buffer[b])
@@ -544,6 +634,8 @@ def run_network(
 
         # 8. recording.
         spike_count[b] += n_spikes
+        for q in range(n_spikes):
+            neuron_spike_count[b, spikes[b, q]] += 1
         if spike_cap > 0:
             pos = spike_written[b] % spike_cap
             for q in range(n_spikes):
@@ -562,6 +654,66 @@ def run_network(
             for m in range(n_mod):
                 probe_mod[b, pos, m] = mod_level[b, m]
             probe_written[b] += 1
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def run_population(
+    first, stop, t_start, n_steps,
+    group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
+    net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
+    noise_width,
+    row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
+    trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
+    elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
+    conv_elig, conv_mod, conv_gain, bounds, elig_pow, table, epoch_start, segment_sign,
+    update_period,
+    mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
+    trig_neuron, trig_pre, trig_within, trig_delay_lo, trig_delay_hi, trig_mod, trig_amount,
+    trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids, trig_log_release,
+    trig_log_written,
+    spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
+    probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
+):
+    """:func:`run_network` for networks ``first .. stop-1``, one after the other: the
+    entry point, so that a population costs one call per thread, not one per network
+    (a call's argument checks cost about 12 us, measured: most of a short run)."""
+    for b in range(first, stop):
+        run_network(
+            b, t_start, n_steps,
+            group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
+            net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
+            noise_width,
+            row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
+            trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
+            elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod,
+            threshold_shift, conv_elig, conv_mod, conv_gain, bounds, elig_pow, table,
+            epoch_start, segment_sign, update_period,
+            mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
+            trig_neuron, trig_pre, trig_within, trig_delay_lo, trig_delay_hi, trig_mod,
+            trig_amount, trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids,
+            trig_log_release, trig_log_written,
+            spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
+            probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes)
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def rebase_population(first, stop, t, epoch_start, row_ptr, plastic_stop, syn, table,
+                      conv_elig, elig_pow, bounds):
+    """:func:`rebase_network` (the flush) for networks ``first .. stop-1``."""
+    for b in range(first, stop):
+        rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
+                       elig_pow, bounds)
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
+def set_record_column(syn, column, values):
+    """``syn[b, s, column] = values[s]`` for every network ``b`` and synapse ``s`` (shared
+    weights, or a cleared eligibility): one pass over the records."""
+    c = U(column)
+    for b in range(U(syn.shape[0])):
+        syn_b = syn[b]
+        for s in range(U(syn.shape[1])):
+            syn_b[s, c] = values[s]
 
 
 @numba.njit(cache=True, _nrt=False)

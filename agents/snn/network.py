@@ -296,30 +296,46 @@ def _ring_order(written: int, capacity: int) -> np.ndarray:
 
 
 def _for_each_network(n_networks: int, call) -> None:
-    """``call(b)`` for every network, on ``numba.get_num_threads()`` threads at most.
+    """``call(first, stop)`` for contiguous chunks of networks covering ``0 .. n-1``, one
+    chunk per thread, on ``numba.get_num_threads()`` threads at most.
 
-    The kernels release the GIL, so the threads run in parallel; results do not depend on
-    which thread runs which network (see kernels.py). Networks are split into one
-    contiguous chunk per thread and the calling thread runs the first chunk itself, so a
-    call costs two thread hand-offs, not one per network."""
+    The kernels loop over their chunk inside numba and release the GIL, so the threads
+    run in parallel and a population costs one kernel call per thread; results do not
+    depend on which thread runs which network (see kernels.py). The calling thread runs
+    the first chunk itself, so a call costs two thread hand-offs."""
     threads = min(numba.get_num_threads(), n_networks)
     if threads <= 1:
-        for b in range(n_networks):
-            call(b)
+        call(0, n_networks)
         return
     pool = _POOLS.get(threads)
     if pool is None:
         pool = _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="snn")
     bounds = np.linspace(0, n_networks, threads + 1).astype(int)
-
-    def chunk(k: int) -> None:
-        for b in range(bounds[k], bounds[k + 1]):
-            call(b)
-
-    futures = [pool.submit(chunk, k) for k in range(1, threads)]
-    chunk(0)
+    futures = [pool.submit(call, int(bounds[k]), int(bounds[k + 1])) for k in range(1, threads)]
+    call(0, int(bounds[1]))
     for future in futures:
         future.result()
+
+
+def _dense_rows(synapses: CSRSynapses) -> np.ndarray:
+    """1 for each presynaptic neuron whose synapses (CSR row) all have the same delay and
+    reach consecutive postsynaptic neurons in order, else 0 (uint8, one per neuron)."""
+    n = synapses.row_ptr.size - 1
+    dense = np.zeros(n, dtype=np.uint8)
+    if synapses.n_synapses == 0:
+        return dense
+    row = np.repeat(np.arange(n), np.diff(synapses.row_ptr))
+    post = synapses.post.astype(np.int64)
+    delay = synapses.delay.astype(np.int64)
+    # a synapse breaks its row's run when it is not the row's first and its post / delay
+    # do not continue the previous synapse's
+    first = np.zeros(row.size, dtype=bool)
+    first[synapses.row_ptr[:-1][np.diff(synapses.row_ptr) > 0]] = True
+    follows = np.ones(row.size, dtype=bool)
+    follows[1:] = (post[1:] == post[:-1] + 1) & (delay[1:] == delay[:-1])
+    broken = np.bincount(row[~(first | follows)], minlength=n)
+    dense[(broken == 0) & (np.diff(synapses.row_ptr) > 0)] = 1
+    return dense
 
 
 def _null_rule() -> PlasticityRule:
@@ -341,8 +357,9 @@ class Network:
     Public state (numpy arrays, network axis first): ``v`` (membrane potential, mV),
     ``s1`` (second state variable: Izhikevich ``u``, LIF ``I_syn``, conductance LIF
     ``g_exc``), ``s2`` (conductance LIF ``g_inh``), ``traces`` (neuron traces of the rule),
-    ``modulator_levels``, ``spike_count``, ``t`` (steps done). Recording:
-    :meth:`spikes`, :meth:`probes`.
+    ``modulator_levels``, ``spike_count`` (spikes per network), ``neuron_spike_count``
+    (spikes per network and neuron, ``(B, n)``: a window's counts are its difference),
+    ``t`` (steps done). Recording: :meth:`spikes`, :meth:`probes`.
     """
 
     def __init__(self, *, dt_ms, populations, synapses: CSRSynapses, background_probability,
@@ -425,6 +442,10 @@ class Network:
                   or np.any(self._noise_width[p.start:p.stop] != 0)) for p in populations],
             dtype=np.uint8)
 
+        # rows whose synapses share one delay and reach consecutive neurons (all-to-all
+        # projections): the kernel delivers them as one contiguous slice
+        self._row_dense = _dense_rows(synapses)
+
         # synapses and plasticity
         plastic_rule = rule if rule is not None else _null_rule()
         self._packed = pack_rule(plastic_rule, names, dt_ms)
@@ -497,6 +518,7 @@ class Network:
         if probe_ids.ndim != 1 or (probe_ids.size and (probe_ids.min() < 0 or probe_ids.max() >= n)):
             raise ValueError(f"probe_neurons must be 1-D indices in [0, {n - 1}]")
         self.spike_count = np.zeros(B, dtype=np.int64)
+        self.neuron_spike_count = np.zeros((B, n), dtype=np.int64)
         self._spike_times = np.zeros((B, spike_capacity), dtype=np.int64)
         self._spike_ids = np.zeros((B, spike_capacity), dtype=np.int32)
         self._spike_written = np.zeros(B, dtype=np.int64)
@@ -508,6 +530,7 @@ class Network:
         self._probe_mod = np.zeros((B, probe_capacity, len(modulators)))
         self._probe_written = np.zeros(B, dtype=np.int64)
         self._spike_scratch = np.zeros((B, n), dtype=np.int32)
+        self._zeros = None  # (n_synapses,) zeros, allocated by clear_accumulated_eligibility
 
     # ------------------------------------------------------------------ running
     def run(self, n_steps: int, release: np.ndarray | None = None) -> None:
@@ -547,7 +570,8 @@ class Network:
             self.s1, self.s2, self._refractory, self._input_buffer,
             self._net_keys, self._source_prob, self._bg_amp, self._bg_log1m_p, self._bg_next,
             self._bg_draw, self._group_noise, self.noise_low, self._noise_width,
-            syn.row_ptr, syn.post, syn.delay, syn.plastic_stop, syn.col_ptr, syn.col_syn,
+            syn.row_ptr, self._row_dense, syn.post, syn.delay, syn.plastic_stop, syn.col_ptr,
+            syn.col_syn,
             syn.col_pre, self._syn,
             pk.trace_decay, pk.trace_increment, pk.trace_set_mode, self.traces,
             pk.elig_pre_trace, pk.elig_pre_gain, pk.elig_post_trace, pk.elig_post_gain,
@@ -560,11 +584,13 @@ class Network:
             self._trig_delay_hi, self._trig_mod, self._trig_amount, self._trig_last_pre,
             self._trig_count, self._scheduled, self._trig_log_steps, self._trig_log_ids,
             self._trig_log_release, self._trig_log_written,
-            self.spike_count, self._spike_times, self._spike_ids, self._spike_written,
+            self.spike_count, self.neuron_spike_count, self._spike_times, self._spike_ids,
+            self._spike_written,
             self._probe_ids, self._probe_period, self._probe_times, self._probe_v,
             self._probe_s1, self._probe_mod, self._probe_written, self._spike_scratch,
         )
-        _for_each_network(self.population_size, lambda b: kernels.run_network(b, *args))
+        _for_each_network(self.population_size,
+                          lambda first, stop: kernels.run_population(first, stop, *args))
         self.t += n_steps
 
     def flush(self) -> None:
@@ -572,7 +598,8 @@ class Network:
         pk = self._packed
         args = (self.t, self._epoch_start, self.synapses.row_ptr, self.synapses.plastic_stop,
                 self._syn, self._epoch_table, pk.conv_elig, pk.elig_pow, pk.bounds)
-        _for_each_network(self.population_size, lambda b: kernels.rebase_network(b, *args))
+        _for_each_network(self.population_size,
+                          lambda first, stop: kernels.rebase_population(first, stop, *args))
         self._segment_sign[:] = 0
 
     # ------------------------------------------------------------------ inputs
@@ -609,7 +636,8 @@ class Network:
     def set_weights(self, weights, network: int | None = None) -> None:
         """Replace the weights (CSR order; see :meth:`synapse_table`) of one or all networks.
         Plastic weights must lie inside the rule's bounds."""
-        self.flush()
+        if self._packed.conv_elig.size:  # pending conversions first (an eligibility-only
+            self.flush()                 # rule has none: its weights never change in here)
         w = np.asarray(weights, dtype=np.float64)
         S = self.synapses.n_synapses
         if w.shape != (S,):
@@ -757,11 +785,13 @@ class Network:
     # without the full-state copies of state_dict / load_state_dict.
     _NEURON_STATE = ("v", "s1", "s2", "_refractory", "_input_buffer")
 
-    def neuron_state(self) -> dict[str, np.ndarray]:
+    def neuron_state(self, traces: bool = False) -> dict[str, np.ndarray]:
         """Copy of the neuron state of every network (membranes ``v``, second variables
-        ``s1`` / ``s2``, refractory counters, pending synaptic input); a snapshot for
-        :meth:`restore_neuron_state`. Synapses, traces, clock and noise are not in it."""
-        return {k: getattr(self, k).copy() for k in self._NEURON_STATE}
+        ``s1`` / ``s2``, refractory counters, pending synaptic input, and with
+        ``traces=True`` the rule's neuron traces); a snapshot for
+        :meth:`restore_neuron_state`. Synapses, clock and noise are not in it."""
+        keys = self._NEURON_STATE + (("traces",) if traces else ())
+        return {k: getattr(self, k).copy() for k in keys}
 
     def restore_neuron_state(self, snapshot: dict[str, np.ndarray], networks) -> None:
         """Put the neuron state of the networks selected by the boolean mask ``networks``
@@ -774,7 +804,7 @@ class Network:
         if mask.shape != (self.population_size,):
             raise ValueError(f"networks must be a boolean mask of shape "
                              f"({self.population_size},), got {mask.shape}")
-        for k in self._NEURON_STATE:
+        for k in self._NEURON_STATE + (("traces",) if "traces" in snapshot else ()):
             value = np.asarray(snapshot[k])
             current = getattr(self, k)
             if value.shape != current.shape:
@@ -786,10 +816,11 @@ class Network:
         """The same weights (CSR order, shape ``(n_synapses,)``) for every network.
 
         :meth:`set_weights` for the case an agent calls once per env step: no flush when
-        the network has no plastic synapses (nothing is pending then) and no bound check
-        when nothing is plastic (bounds are the rule's)."""
+        nothing converts (nothing is pending then), no bound check when the bounds are
+        infinite or nothing is plastic, and one kernel pass over the records (numpy's
+        strided assignment cost several times more, measured)."""
         w = np.asarray(weights, dtype=np.float64)
-        if self.synapses.n_plastic:
+        if self._packed.conv_elig.size and self.synapses.n_plastic:
             self.set_weights(w)
             return
         if w.shape != (self.synapses.n_synapses,):
@@ -797,7 +828,32 @@ class Network:
                              f"got {w.shape}")
         if not np.isfinite(w).all():
             raise ValueError("weights must be finite")
-        self._syn[:, :, kernels.W_COL] = w
+        if self.synapses.n_plastic and np.isfinite(self._packed.bounds).any():
+            wp = w[self.synapses.plastic]
+            if wp.min() < self.rule.w_min or wp.max() > self.rule.w_max:
+                raise ValueError("plastic weights outside the rule's bounds")
+        kernels.set_record_column(self._syn, kernels.W_COL, w)
+
+    def accumulated_eligibility(self, trace: int = 0) -> np.ndarray:
+        """Live, writable view ``(population_size, n_synapses)`` of eligibility trace
+        ``trace`` of an eligibility-only rule (no conversions) whose trace does not decay
+        (``tau_ms = inf``): the running sum of its pairings since it was last set, e.g.
+        to 0 before a window (nothing is lazy about it then: the view is exact between
+        runs). Lets an agent that applies its own three-factor update read a window's
+        eligibility without a copy. ValueError for any other rule."""
+        pk = self._packed
+        if self.rule is None or pk.conv_elig.size or not 0 <= trace < pk.elig_decay.size \
+                or pk.elig_decay[trace] != 1.0:
+            raise ValueError(f"accumulated_eligibility needs a rule without conversions whose "
+                             f"eligibility trace {trace} does not decay (tau_ms=inf)")
+        return self._syn[:, :, kernels.ELIG_COL + trace]
+
+    def clear_accumulated_eligibility(self, trace: int = 0) -> None:
+        """Set :meth:`accumulated_eligibility` of every network to 0 (one kernel pass)."""
+        self.accumulated_eligibility(trace)  # checks the rule
+        if self._zeros is None:
+            self._zeros = np.zeros(self.synapses.n_synapses)
+        kernels.set_record_column(self._syn, kernels.ELIG_COL + trace, self._zeros)
 
     def spike_raster(self, since: int, out: np.ndarray | None = None,
                      spike_count_before: np.ndarray | None = None) -> np.ndarray:
@@ -859,7 +915,7 @@ class Network:
 
     _STATE = ("t", "v", "s1", "s2", "_refractory", "_input_buffer", "_bg_next", "_bg_draw",
               "_syn", "traces", "_epoch_table", "_epoch_start", "_segment_sign",
-              "modulator_levels", "spike_count", "_source_prob", "_trig_last_pre", "_trig_count",
+              "modulator_levels", "spike_count", "neuron_spike_count", "_source_prob", "_trig_last_pre", "_trig_count",
               "_scheduled")
 
     def memory_bytes(self) -> dict:
