@@ -310,14 +310,14 @@ def simulate_one(desc: dict, b: int, n_steps: int, release=None) -> dict:
         for i in spiking:
             for s in syn_of_pre[i]:
                 j = post[s]
-                if plastic[s] and rule.conversions:
+                if plastic[s]:  # pairs also without conversions (eligibility-only rule)
                     for k, e in enumerate(eligs):
                         c[k, s] += e.on_pre_gain * paired(e, e.on_pre_trace, j)
                 target = (t + delay[s]) % n_slots
                 pending[target, 0 if w[s] >= 0 else 1, j] += w[s]
 
         # 6. postsynaptic spikes
-        if rule is not None and rule.conversions:
+        if rule is not None:
             for j in spiking:
                 for s in plastic_in[j]:
                     for k, e in enumerate(eligs):
