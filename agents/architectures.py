@@ -22,6 +22,8 @@ output unit receives; the weight change of synapse (input i -> output unit j) is
   error from the critic; ``factor`` = 1 for critic units and ``onehot(a) - p`` for the
   actor units of each action (the policy-gradient term of Chung & Kozma 2020; without it
   the actor does not learn). ``decay = gamma * trace_lambda``.
+  Box actions (the only architecture that takes them) use a population-vector actor
+  instead of the softmax groups: see "Box actions" below.
 * ``"action_value"``: one group per action whose rate is Q(s, a); ``signal`` = TD error
   ``r + gamma max_a' Q(s', a') - Q(s, a)`` (``gamma = 0`` gives ``r - Q(a)`` for a bandit);
   ``factor`` = ``onehot(a)`` (only the chosen action's synapses learn).
@@ -30,6 +32,26 @@ output unit receives; the weight change of synapse (input i -> output unit j) is
   minus its running average; ``factor`` = 1; ``decay = trace_lambda`` per step (the
   eligibility trace spanning steps). Measured at chance on ReversalBandit and CartPole
   (BENCHMARKS.md): kept as the honest baseline the other two improve on.
+
+Box actions (``actor_critic`` only): a population-vector readout (Georgopoulos, Schwartz &
+Kettner 1986, Science 233:1416; the actor ring of Fremaux, Sprekeler & Gerstner 2013, PLoS
+Comput Biol 9:e1003024) with a Gaussian policy. For an action Box of shape ``(D,)`` the actor
+is ``N = n_action_directions`` units (spiking: groups of ``n_per_action`` LIF neurons), unit
+k with a preferred unit vector u_k (:func:`preferred_directions`: D = 1 two opposed halves,
+D = 2 a ring, D >= 3 +- each axis; always sum_k u_k u_k^T = (N / D) I and sum_k u_k = 0).
+In the Box's normalised coordinates x = (action - centre) / half_range (so x in [-1, 1]^D)::
+
+    mu    = action_scale * (D / N) * sum_k r_k u_k     (r_k: readout of unit k; a rate shared
+                                                       by all units cancels)
+    x     = mu + action_noise * eps,  eps ~ N(0, I)    (exploration; deterministic: x = mu)
+    action = clip(centre + half_range * x, low, high)  (what the env receives)
+    factor_k = ((x - mu) . u_k) / action_noise^2       (actor units; critic: 1)
+
+``factor_k`` is the Gaussian policy gradient d log pi(x) / d r_k up to the constant
+``action_scale * D / N`` (absorbed into ``actor_lr``, as ``logit_scale`` is for discrete
+actions): the continuous analogue of ``onehot(a) - p``, computed from the unclipped sample.
+DA is the critic's TD error as for discrete actions; tonic NE multiplies ``action_noise``
+by its temperature.
 
 Episode boundaries: neural state is reset at every episode start; on true termination the
 next value is 0, on truncation the agent bootstraps from the value of the final
@@ -59,6 +81,7 @@ __all__ = [
     "FeatureEncoder",
     "make_encoder",
     "AgentParams",
+    "preferred_directions",
     "Neuromodulation",
     "ThreeFactorAgent",
 ]
@@ -226,6 +249,9 @@ class AgentParams:
     acetylcholine: bool = False           #: ACh (novelty, uncertainty) raises the learning rate
     ach_gain: float = 1.0                 #: ACh learning-rate gain per unit of ACh level (saturating)
     population_lr_exponent: float = 1.0   #: vector env of n sub-envs: the n copies' changes are summed with learning rates x n^-exponent (0: each transition counts as in a single env; 1: the mean). Twin, CartPole, 8 envs: 1.0 solved 5/5 seeds (median 1,000 steps), 0.5 and 0.25 0/5 (measured)
+    n_action_directions: int = 24         #: Box actions: actor units N, each with a preferred direction (see preferred_directions; D = 1: N even, D = 2: N >= 3, D >= 3: N a multiple of 2 D; 24 suits D = 1, 2, 3, 4, 6). Spiking: each unit is a group of n_per_action LIF neurons
+    action_noise: float = 0.5             #: Box actions: std sigma of the Gaussian exploration, in units of the action's half-range (= action units for a Box(-1, 1)); > 0
+    action_scale: float = 1.0             #: Box actions: mean action mu = action_scale * (D / N) * sum_k readout_k u_k, in half-ranges per readout unit; > 0
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -263,6 +289,9 @@ class AgentParams:
         for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "ne_gain", "ach_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("n_action_directions", "action_noise", "action_scale"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if not self.w_min <= self.w_init_min <= self.w_init_max <= self.w_max:
             raise ValueError("need w_min <= w_init_min <= w_init_max <= w_max, got "
                              f"{self.w_min}, {self.w_init_min}, {self.w_init_max}, {self.w_max}")
@@ -406,8 +435,8 @@ def prepare_env(env):
         if mode is not None and getattr(mode, "value", mode) not in ("NextStep", "next_step"):
             raise ValueError(f"vector env autoreset_mode must be NEXT_STEP (Gymnasium's "
                              f"default), got {mode}")
-        if not isinstance(env.single_action_space, spaces.Discrete):
-            raise ValueError("actions must be a gymnasium Discrete space, got "
+        if not isinstance(env.single_action_space, (spaces.Discrete, spaces.Box)):
+            raise ValueError("actions must be a gymnasium Discrete or Box space, got "
                              f"{env.single_action_space}")
         return env
     if hasattr(env, "num_envs"):
@@ -473,8 +502,8 @@ class _Step:
     eligibility: np.ndarray    # (n_out, n_in)
     value: float               # V(s) (actor_critic) or max_a Q(s, a) (action_value)
     values: np.ndarray | None  # Q(s, .) (action_value)
-    probabilities: np.ndarray  # policy
-    action: int = -1
+    probabilities: np.ndarray  # policy: action probabilities (Box actions: the mean mu, normalised)
+    action: int | np.ndarray = -1  # Box actions: the normalised sample x (D,)
 
 
 class ThreeFactorAgent:
@@ -503,8 +532,9 @@ class ThreeFactorAgent:
             self.env = None
             observation_space, action_space = _spaces
             env_id = _env_id
-        if not isinstance(action_space, spaces.Discrete):
-            raise ValueError(f"actions must be a gymnasium Discrete space, got {action_space}")
+        if not isinstance(action_space, (spaces.Discrete, spaces.Box)):
+            raise ValueError(f"actions must be a gymnasium Discrete or Box space, got "
+                             f"{action_space}")
         if not isinstance(observation_space, (spaces.Box, spaces.Discrete)):
             raise ValueError("observations must be a gymnasium Box or Discrete space, got "
                              f"{type(observation_space).__name__}")
@@ -512,7 +542,10 @@ class ThreeFactorAgent:
             raise ValueError(f"seed must be an int >= 0, got {seed!r}")
         self.observation_space = observation_space
         self.action_space = action_space
-        self.n_actions = int(action_space.n)
+        #: Box actions: a population-vector actor (see the module docstring)
+        self.continuous_actions = isinstance(action_space, spaces.Box)
+        #: actor output groups: one per Discrete action; Box: n_action_directions (set below)
+        self.n_actions = 0 if self.continuous_actions else int(action_space.n)
         self.env_id = env_id
         self.seed = int(seed)
         self.verbose = verbose
@@ -533,6 +566,8 @@ class ThreeFactorAgent:
         self.rule = rule or hyper_rule or self.default_rule.get(self.architecture, "")
         if self.rules and self.rule not in self.rules:
             raise ValueError(f"unknown rule {self.rule!r}; known: {list(self.rules)}")
+        if self.continuous_actions:
+            self._setup_box_actions(action_space)
         self.encoder = make_encoder(observation_space, self.params)
         self.n_inputs = self.encoder.n_features
         self.has_critic = self.architecture == "actor_critic"
@@ -603,6 +638,8 @@ class ThreeFactorAgent:
         p = self.params
         if self.architecture == "actor_critic":
             value = p.value_bias + p.value_scale * float(readout[0])
+            if self.continuous_actions:  # Box: the mean action instead of probabilities
+                return value, None, self._box_mean(readout[1:])
             logits = p.logit_scale * readout[1:]
             q = None
         elif self.architecture == "action_value":
@@ -617,6 +654,46 @@ class ThreeFactorAgent:
     def _action_readout(self, readout: np.ndarray) -> np.ndarray:
         return readout[1:] if self.has_critic else readout
 
+    # ------------------------------------------------------------------ Box actions
+    def _setup_box_actions(self, action_space: spaces.Box) -> None:
+        """Check a Box action space and build the population-vector actor (module
+        docstring, "Box actions"); ValueError for what it does not support."""
+        if self.architecture != "actor_critic":
+            raise ValueError(f"Box actions need architecture='actor_critic' (a population-"
+                             f"vector actor with a critic), got {self.architecture!r}")
+        if len(action_space.shape) != 1:
+            raise ValueError(f"Box actions must have shape (D,), got shape {action_space.shape}")
+        low = np.asarray(action_space.low, dtype=np.float64)
+        high = np.asarray(action_space.high, dtype=np.float64)
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
+            raise ValueError(f"Box actions need finite bounds with every high > its low, got "
+                             f"low {low}, high {high}")
+        self._box_low, self._box_high = low, high
+        self._box_centre = (low + high) / 2.0
+        self._box_half_range = (high - low) / 2.0
+        self._preferred = preferred_directions(action_space.shape[0],
+                                               self.params.n_action_directions)
+        self.n_actions = self._preferred.shape[0]
+        # mu = action_scale * (D / N) * sum_k r_k u_k: one matrix (N, D)
+        self._box_readout_to_mean = (self.params.action_scale * action_space.shape[0]
+                                     / self.n_actions) * self._preferred
+
+    def _box_mean(self, actor_readout: np.ndarray) -> np.ndarray:
+        """Mean action mu (normalised) from the actor units' readouts, (..., N) -> (..., D)."""
+        return actor_readout @ self._box_readout_to_mean
+
+    def _box_factor(self, samples: np.ndarray, means: np.ndarray) -> np.ndarray:
+        """Eligibility factor of the actor units, ((x - mu) . u_k) / sigma^2:
+        (..., D), (..., D) -> (..., N)."""
+        return (samples - means) @ self._preferred.T / self.params.action_noise ** 2
+
+    def _box_to_env(self, samples: np.ndarray) -> np.ndarray:
+        """Normalised actions (..., D) -> the env's units, clipped to the bounds, in the
+        space's dtype."""
+        actions = np.clip(self._box_centre + self._box_half_range * samples, self._box_low,
+                          self._box_high)
+        return actions.astype(self.action_space.dtype)
+
     def _observe(self, observation) -> _Step:
         features = self.encoder(self._as_batch(observation)[0])[0]
         readout, elig = self._learner_forward(features)
@@ -627,7 +704,11 @@ class ThreeFactorAgent:
     def _unit_factor(self, step: _Step) -> np.ndarray:
         """Per-output-unit factor of the eligibility, see the module docstring."""
         n_out = self.unit_group.size
-        if self.architecture == "actor_critic":
+        if self.architecture == "actor_critic" and self.continuous_actions:
+            per_group = np.empty(self.n_groups)
+            per_group[0] = 1.0
+            per_group[1:] = self._box_factor(step.action, step.probabilities)
+        elif self.architecture == "actor_critic":
             per_group = np.empty(self.n_groups)
             per_group[0] = 1.0
             per_group[1:] = -step.probabilities
@@ -705,14 +786,21 @@ class ThreeFactorAgent:
         step, trace, episode_return, episode_length = self._episode
         continue_training = True
         for _ in range(int(total_timesteps)):
-            probabilities = step.probabilities
-            if p.tonic_norepinephrine:  # tonic NE: a hotter softmax while utility is low
-                probabilities = _softmax(np.log(probabilities + 1e-300)
-                                         / self.modulation.temperature())
-            step.action = int(self._rng.choice(self.n_actions, p=probabilities))
+            if self.continuous_actions:  # Box: x = mu + sigma * eps (tonic NE: sigma hotter)
+                noise = p.action_noise * (self.modulation.temperature()
+                                          if p.tonic_norepinephrine else 1.0)
+                step.action = step.probabilities + noise * self._rng.standard_normal(
+                    step.probabilities.shape)
+                env_action = self._box_to_env(step.action)
+            else:
+                probabilities = step.probabilities
+                if p.tonic_norepinephrine:  # tonic NE: a hotter softmax while utility is low
+                    probabilities = _softmax(np.log(probabilities + 1e-300)
+                                             / self.modulation.temperature())
+                step.action = env_action = int(self._rng.choice(self.n_actions, p=probabilities))
             trace *= decay
             trace += self._unit_factor(step)[:, None] * step.eligibility
-            next_obs, reward, terminated, truncated, info = env.step(step.action)
+            next_obs, reward, terminated, truncated, info = env.step(env_action)
             self.num_timesteps += 1
             episode_return += float(reward)
             episode_length += 1
@@ -763,6 +851,8 @@ class ThreeFactorAgent:
         p = self.params
         if self.architecture == "actor_critic":
             values = p.value_bias + p.value_scale * readouts[:, 0]
+            if self.continuous_actions:  # Box: the mean actions (B, D) instead
+                return values, None, self._box_mean(readouts[:, 1:])
             logits = p.logit_scale * readouts[:, 1:]
             q = None
         elif self.architecture == "action_value":
@@ -777,7 +867,12 @@ class ThreeFactorAgent:
     def _unit_factor_batch(self, actions: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         """:meth:`_unit_factor` for a batch of copies: (B, n_out)."""
         n = len(actions)
-        if self.architecture == "actor_critic":
+        if self.architecture == "actor_critic" and self.continuous_actions:
+            # Box: actions are the normalised samples (B, D), probabilities the means (B, D)
+            per_group = np.empty((n, self.n_groups))
+            per_group[:, 0] = 1.0
+            per_group[:, 1:] = self._box_factor(actions, probabilities)
+        elif self.architecture == "actor_critic":
             per_group = np.empty((n, self.n_groups))
             per_group[:, 0] = 1.0
             per_group[:, 1:] = -probabilities
@@ -788,6 +883,20 @@ class ThreeFactorAgent:
         else:
             return np.ones((n, self.unit_group.size))
         return per_group[:, self.unit_group]
+
+    def _box_sample_batch(self, means: np.ndarray, active: np.ndarray,
+                          modulation: list) -> np.ndarray:
+        """Box actions of a vector step: normalised samples x = mu + sigma * eps (B, D) for
+        the active copies (tonic NE: sigma x each copy's temperature); the others get mu
+        (their sub-env resets and ignores it)."""
+        p = self.params
+        noise = np.full((len(means), 1), p.action_noise)
+        if p.tonic_norepinephrine:
+            noise[:, 0] *= [m.temperature() for m in modulation]
+        samples = means.copy()
+        samples[active] += noise[active] * self._rng.standard_normal(
+            (int(np.count_nonzero(active)), means.shape[1]))
+        return samples
 
     def _observe_population(self, episodes: "_VectorEpisodes", observations) -> None:
         """One window of every copy on its sub-env's observation (all copies in one call)."""
@@ -843,21 +952,26 @@ class ThreeFactorAgent:
             active = ~episodes.resetting
             n_active = int(np.count_nonzero(active))
             probabilities = episodes.probabilities
-            if p.tonic_norepinephrine:
-                temperature = np.array([m.temperature() for m in episodes.modulation])
-                probabilities = _softmax_rows(np.log(probabilities + 1e-300)
-                                              / temperature[:, None])
-            # inverse-CDF sampling as Generator.choice does it, all active copies at once
-            cdf = np.cumsum(probabilities[active], axis=1)
-            cdf /= cdf[:, -1:]
-            draws = self._rng.random(n_active)
-            actions[:] = 0
-            actions[active] = np.minimum((draws[:, None] >= cdf).sum(axis=1), self.n_actions - 1)
+            if self.continuous_actions:
+                actions = self._box_sample_batch(probabilities, active, episodes.modulation)
+            else:
+                if p.tonic_norepinephrine:
+                    temperature = np.array([m.temperature() for m in episodes.modulation])
+                    probabilities = _softmax_rows(np.log(probabilities + 1e-300)
+                                                  / temperature[:, None])
+                # inverse-CDF sampling as Generator.choice does it, all active copies at once
+                cdf = np.cumsum(probabilities[active], axis=1)
+                cdf /= cdf[:, -1:]
+                draws = self._rng.random(n_active)
+                actions[:] = 0
+                actions[active] = np.minimum((draws[:, None] >= cdf).sum(axis=1),
+                                             self.n_actions - 1)
             factor = self._unit_factor_batch(actions, probabilities)
             factor[~active] = 0.0
             _decay_and_add(traces, decay, factor, episodes.eligibility)
             old_values, old_q = episodes.values, episodes.q
-            new_obs, rewards, terminated, truncated, infos = env.step(actions)
+            new_obs, rewards, terminated, truncated, infos = env.step(
+                self._box_to_env(actions) if self.continuous_actions else actions)
             rewards = np.asarray(rewards, dtype=np.float64)
             terminated = np.asarray(terminated, dtype=bool) & active
             truncated = np.asarray(truncated, dtype=bool) & active
@@ -956,6 +1070,9 @@ class ThreeFactorAgent:
             deterministic: True = greedy readout: the action whose group has the highest
                 readout (rate / value), no sampling; False = sample from the softmax
                 policy. The network's own spiking noise is part of the agent either way.
+                Box actions: True = the mean action mu, False = mu + action_noise * eps;
+                either way mapped into the Box and clipped to its bounds, in the space's
+                dtype, shape ``(D,)`` or ``(n_envs, D)``.
 
         Never changes weights.
         """
@@ -975,6 +1092,13 @@ class ThreeFactorAgent:
             self._predict_rng = np.random.default_rng([self.seed, 3])
             self._predict_envs = n
         readouts = self._predict_readout(self.encoder(batch), starts, full_reset)
+        if self.continuous_actions:  # Box: clip(mu) or clip(mu + sigma * eps), (n, D)
+            means = self._policy_batch(readouts)[2]
+            if not deterministic:
+                means = means + self.params.action_noise * self._predict_rng.standard_normal(
+                    means.shape)
+            actions = self._box_to_env(means)
+            return (actions if batched else actions[0]), None
         actions = np.empty(n, dtype=np.int64)
         for b in range(n):
             if deterministic:
@@ -1063,6 +1187,39 @@ class ThreeFactorAgent:
         agent.num_timesteps = num_timesteps
         agent.reward_baseline = float(reward_baseline)
         return agent
+
+
+def preferred_directions(n_dims: int, n_units: int) -> np.ndarray:
+    """Preferred unit vectors (n_units, n_dims) of a population-vector actor.
+
+    * D = 1: two opposed halves, +1 then -1 (``n_units`` even);
+    * D = 2: a ring, u_k = (cos 2 pi k / N, sin 2 pi k / N) (``n_units`` >= 3; the actor
+      ring of Fremaux et al. 2013);
+    * D >= 3: N / (2 D) units on each of +e_1, -e_1, ..., +e_D, -e_D, the vertices of the
+      cross-polytope on the unit sphere (``n_units`` a multiple of 2 D).
+
+    Each set is a balanced tight frame: sum_k u_k = 0 and sum_k u_k u_k^T = (N / D) I, so
+    ``(D / N) sum_k r_k u_k`` recovers exactly the direction a linearly tuned population
+    codes, and a rate shared by every unit cancels. Other counts raise a ValueError.
+    """
+    if isinstance(n_dims, bool) or not isinstance(n_dims, (int, np.integer)) or n_dims < 1:
+        raise ValueError(f"Box actions need at least one dimension, got {n_dims!r}")
+    if n_dims == 1:
+        if n_units < 2 or n_units % 2:
+            raise ValueError(f"n_action_directions must be even and >= 2 for 1-D Box actions "
+                             f"(two opposed halves), got {n_units}")
+        return np.repeat([[1.0], [-1.0]], n_units // 2, axis=0)
+    if n_dims == 2:
+        if n_units < 3:
+            raise ValueError(f"n_action_directions must be >= 3 for 2-D Box actions (a ring), "
+                             f"got {n_units}")
+        angles = 2.0 * np.pi * np.arange(n_units) / n_units
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    if n_units % (2 * n_dims):
+        raise ValueError(f"n_action_directions must be a multiple of 2 x {n_dims} for "
+                         f"{n_dims}-D Box actions (+- each axis), got {n_units}")
+    axes = np.concatenate([np.eye(n_dims), -np.eye(n_dims)])
+    return np.repeat(axes, n_units // (2 * n_dims), axis=0)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -5,8 +5,10 @@ Substrate (one env step = one window of ``step_ms`` ms of network time, ``dt_ms`
     observation -> features in [0, 1] (Fourier basis / Gaussian population / one-hot)
                 -> Poisson input neurons, spike probability per step = max_input_rate_hz * feature * dt
                 -> all-to-all plastic synapses (random initial weights, no hand wiring)
-                -> LIF output groups: critic (actor_critic only) and one group per action,
-                   each with weak Poisson background drive that keeps every neuron alive
+                -> LIF output groups: critic (actor_critic only) and one group per action
+                   (Box actions: one group per preferred direction of the population-vector
+                   actor, ``n_action_directions`` groups), each with weak Poisson background
+                   drive that keeps every neuron alive
     readout of a group = its mean spike count per neuron per ms over the window
 
 The spiking engine (:mod:`agents.snn`) runs the neurons, synaptic delivery, the
@@ -51,7 +53,7 @@ class SpikingParams(AgentParams):
     dt_ms: float = 1.0                 #: neural time step, ms
     step_ms: float = 20.0              #: network time per env step, ms (substeps = step_ms / dt_ms)
     n_critic: int = 40                 #: critic neurons (actor_critic)
-    n_per_action: int = 20             #: neurons per action group
+    n_per_action: int = 20             #: neurons per action group (Box actions: per preferred-direction group)
     max_input_rate_hz: float = 200.0   #: input rate at feature value 1, Hz
     input_copies: int = 1              #: independent Poisson input neurons per feature
     tau_m_ms: float = 20.0             #: LIF membrane time constant, ms
@@ -202,7 +204,10 @@ class SpikingAgent(ThreeFactorAgent):
 
     Args:
         env: a Gymnasium env (or env id) with Box or Discrete observations and Discrete
-            actions; wrapped with ``NeuromodulatorySignals`` when it lacks the signal keys.
+            or Box actions (Box: ``actor_critic`` only, a population-vector readout of
+            ``n_action_directions`` groups with Gaussian exploration ``action_noise``;
+            :mod:`agents.architectures`, "Box actions"); wrapped with
+            ``NeuromodulatorySignals`` when it lacks the signal keys.
         architecture: ``"actor_critic"``, ``"action_value"`` or ``"rstdp"`` (see
             :mod:`agents.architectures`).
         rule: eligibility rule, ``"hebbian"`` (pre trace x post spike) or ``"rstdp"``

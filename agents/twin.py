@@ -5,7 +5,10 @@ budget; the only difference is the substrate: each output group is ONE rate unit
 readout is ``w . features`` and whose eligibility is the features themselves (the exact
 gradient of a linear readout). So every table can show whether the spiking machinery
 helps or costs. With ``architecture="actor_critic"`` it is a linear actor-critic with
-the policy-gradient term and accumulating TD(lambda) traces.
+the policy-gradient term and accumulating TD(lambda) traces; with Box actions its actor is
+``n_action_directions`` rate units with preferred directions, read out as a population
+vector with Gaussian exploration (:mod:`agents.architectures`, "Box actions"); a unit's
+trace adds the features times ((x - mu) . u_k) / action_noise^2 per step.
 """
 from __future__ import annotations
 

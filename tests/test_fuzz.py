@@ -260,11 +260,16 @@ for label, kwargs, name in [("gamma nan", dict(gamma=NAN), "gamma"),
     case("agent-params", f"RateTwinAgent({label})",
          lambda k=kwargs: RateTwinAgent("CartPole-v1", **k), name)
 for label, env, name in [("unknown id", "NoSuchEnv-v0", "NoSuchEnv"),
-                         ("continuous actions", "Pendulum-v1", "Discrete"),
                          ("not an env", 42, "env"), ("none", None, "env")]:
     case("agent-env", f"SpikingAgent(env={label})", lambda e=env: SpikingAgent(e), name,
          errors=(ValueError, TypeError, gym.error.Error),  # Gymnasium's unknown-id error
          raised_in=OUR_CODE + (os.path.dirname(gym.__file__),))
+# Box actions are learned by actor_critic only (a population-vector actor); the others refuse
+for arch in ("action_value", "rstdp"):
+    case("agent-env", f"SpikingAgent(env=continuous actions, architecture={arch})",
+         lambda a=arch: SpikingAgent("Pendulum-v1", architecture=a), "actor_critic")
+case("agent-env", "SpikingAgent(env=continuous actions, n_action_directions odd for 1-D)",
+     lambda: SpikingAgent("Pendulum-v1", n_action_directions=7), "n_action_directions")
 
 
 def _twin():
