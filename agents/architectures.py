@@ -53,6 +53,22 @@ actions): the continuous analogue of ``onehot(a) - p``, computed from the unclip
 DA is the critic's TD error as for discrete actions; tonic NE multiplies ``action_noise``
 by its temperature.
 
+Eligibility time course (``eligibility_rise_ms`` > 0; default 0 = the single exponential
+above, bitwise unchanged): the trace gets a rise before its decay, a two-stage cascade per
+env step (a difference of exponentials, as the ``yagishita`` rule preset; Yagishita et al.
+2014, Science 345:1616: dopamine is effective 0.3-2 s after the pairing, not at it)::
+
+    z1_ji <- a1 * z1_ji + factor_j * eligibility_ji     a1 = exp(-dt / eligibility_rise_ms)
+    z_ji  <- decay * z_ji + (1 - a1) * z1_ji            dt = the task's ms per env step
+
+A pairing k steps ago then weighs K(k) = (1 - a1) sum_{m=0..k} a1^m decay^(k-m): K(0) =
+1 - a1 (a1 = 0 gives the single exponential exactly), the same area 1 / (1 - decay) as
+the single exponential, a peak near ln(tau_d / tau_r) tau_d tau_r / (tau_d - tau_r)
+(tau_r = eligibility_rise_ms, tau_d = -dt / ln(decay); at tau_r = tau_d the alpha function
+k decay^k peaking at tau_d). So a DA signal arriving seconds after a pairing can find its
+trace at its largest, while the few pairings just before it (never the cause of a delayed
+reward) and those long before it weigh little (DistalReward-v0, BENCHMARKS.md).
+
 Episode boundaries: neural state is reset at every episode start; on true termination the
 next value is 0, on truncation the agent bootstraps from the value of the final
 observation (truncation is not failure).
@@ -230,6 +246,7 @@ class AgentParams:
     unbounded_range: float = 3.0          #: range used for infinite bounds, observation units
     gamma: float = 0.98                   #: discount per env step
     trace_lambda: float = 0.5             #: lambda of the synaptic trace z (rstdp: its decay per step)
+    eligibility_rise_ms: float = 0.0      #: rise time constant of the trace z, ms of task time (0: no rise, z jumps at the pairing; > 0: the two-stage cascade of the module docstring, "Eligibility time course"); >= 0
     reward_scale: float = 0.02            #: reward multiplier so discounted returns fit the readout range
     critic_lr: float = 0.01               #: learning rate of critic synapses (per unit of signal x trace)
     actor_lr: float = 0.01                #: learning rate of actor / action-value / rstdp synapses
@@ -281,6 +298,9 @@ class AgentParams:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
         if not 0.0 <= self.trace_lambda <= 1.0:
             raise ValueError(f"trace_lambda must lie in [0, 1], got {self.trace_lambda}")
+        if self.eligibility_rise_ms < 0:
+            raise ValueError(f"eligibility_rise_ms must be >= 0 (0: no rise), got "
+                             f"{self.eligibility_rise_ms}")
         if self.dopamine not in ("td", "shuffled", "off"):
             raise ValueError(f"dopamine must be 'td', 'shuffled' or 'off', got {self.dopamine!r}")
         if not 0.0 <= self.population_lr_exponent <= 1.0:
@@ -492,6 +512,7 @@ class _VectorEpisodes:
     values: np.ndarray | None = None         # (B,)
     q: np.ndarray | None = None              # (B, n_actions) (action_value)
     probabilities: np.ndarray | None = None  # (B, n_actions)
+    rise_traces: np.ndarray | None = None    # (B, n_out, n_in) first stage z1 (eligibility_rise_ms > 0)
 
 
 @dataclass
@@ -737,6 +758,12 @@ class ThreeFactorAgent:
         np.clip(self.weights, p.w_min, p.w_max, out=self.weights)
         self._push_weights()
 
+    def _trace_rise(self) -> float:
+        """Per-step retention a1 of the trace's first stage (0.0: no rise; module
+        docstring, "Eligibility time course")."""
+        rise_ms = self.params.eligibility_rise_ms
+        return math.exp(-self.task_dt_ms / rise_ms) if rise_ms > 0 else 0.0
+
     def learn(self, total_timesteps: int, callback: Callable | None = None,
               progress_bar: bool = False) -> "ThreeFactorAgent":
         """Train for ``total_timesteps`` env steps on the agent's env.
@@ -783,6 +810,8 @@ class ThreeFactorAgent:
             obs, info = env.reset(seed=first_seed)
             self._learner_reset()
             self._episode = (self._observe(obs), np.zeros_like(self.weights), 0.0, 0)
+            self._rise_trace = np.zeros_like(self.weights)  # z1 (eligibility_rise_ms > 0)
+        rise = self._trace_rise()
         step, trace, episode_return, episode_length = self._episode
         continue_training = True
         for _ in range(int(total_timesteps)):
@@ -798,8 +827,12 @@ class ThreeFactorAgent:
                     probabilities = _softmax(np.log(probabilities + 1e-300)
                                              / self.modulation.temperature())
                 step.action = env_action = int(self._rng.choice(self.n_actions, p=probabilities))
-            trace *= decay
-            trace += self._unit_factor(step)[:, None] * step.eligibility
+            if rise:  # the cascade's one home, shared with the vector path
+                _rise_decay_and_add(trace[None], self._rise_trace[None], rise, decay,
+                                    self._unit_factor(step)[None], step.eligibility[None])
+            else:
+                trace *= decay
+                trace += self._unit_factor(step)[:, None] * step.eligibility
             next_obs, reward, terminated, truncated, info = env.step(env_action)
             self.num_timesteps += 1
             episode_return += float(reward)
@@ -835,6 +868,7 @@ class ThreeFactorAgent:
                 obs, info = env.reset()
                 self._learner_reset()
                 trace[:] = 0.0
+                self._rise_trace[:] = 0.0
                 next_step = self._observe(obs)
             step = next_step
             if continue_training is False:
@@ -938,6 +972,9 @@ class ThreeFactorAgent:
             self._vector = self._start_vector()
         episodes = self._vector
         traces = episodes.traces
+        rise = self._trace_rise()
+        if rise and episodes.rise_traces is None:
+            episodes.rise_traces = np.zeros_like(traces)
         copies = np.arange(n)
         # the modulator kinetics change learning only through ACh / NE effects; without
         # them DA is the signed TD error itself and the per-copy kinetics (about 40 us per
@@ -968,7 +1005,11 @@ class ThreeFactorAgent:
                                              self.n_actions - 1)
             factor = self._unit_factor_batch(actions, probabilities)
             factor[~active] = 0.0
-            _decay_and_add(traces, decay, factor, episodes.eligibility)
+            if rise:
+                _rise_decay_and_add(traces, episodes.rise_traces, rise, decay, factor,
+                                    episodes.eligibility)
+            else:
+                _decay_and_add(traces, decay, factor, episodes.eligibility)
             old_values, old_q = episodes.values, episodes.q
             new_obs, rewards, terminated, truncated, infos = env.step(
                 self._box_to_env(actions) if self.continuous_actions else actions)
@@ -1031,6 +1072,8 @@ class ThreeFactorAgent:
                 episodes.returns[ended] = 0.0
                 episodes.lengths[ended] = 0
                 traces[ended] = 0.0
+                if rise:
+                    episodes.rise_traces[ended] = 0.0
                 self._population_reset(dones)
             episodes.resetting = dones
             if continue_training is False:
@@ -1244,6 +1287,21 @@ def _decay_and_add(traces, decay, factor, eligibility):
             f = factor[b, j]
             for i in range(traces.shape[2]):
                 traces[b, j, i] = traces[b, j, i] * decay + f * eligibility[b, j, i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _rise_decay_and_add(traces, rise_traces, rise, decay, factor, eligibility):
+    """The rising eligibility (module docstring, "Eligibility time course") for every copy
+    ``b``: ``z1 <- rise * z1 + factor_j * e_ji``, then ``z <- decay * z + (1 - rise) * z1``,
+    in one pass over ``traces`` (z) and ``rise_traces`` (z1), both (B, n_out, n_in)."""
+    gain = 1.0 - rise
+    for b in range(traces.shape[0]):
+        for j in range(traces.shape[1]):
+            f = factor[b, j]
+            for i in range(traces.shape[2]):
+                z1 = rise_traces[b, j, i] * rise + f * eligibility[b, j, i]
+                rise_traces[b, j, i] = z1
+                traces[b, j, i] = traces[b, j, i] * decay + gain * z1
 
 
 def _task_dt_ms(env) -> float:
