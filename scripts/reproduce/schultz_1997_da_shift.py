@@ -138,7 +138,8 @@ QUICK_CS_MIN, QUICK_US_MAX = 0.25, 0.5
 def record_run(seed: int, params: dict, n_steps: int | None = None, n_trials: int | None = None):
     """Run the agent's learn() on ONE run of the task (the agent seeds it) for ``n_steps``
     env steps, or until trial ``n_trials`` begins; -> per env step: trial index, time of the
-    next observation from CS onset (ms), omission trial, DA delivered, V of the step."""
+    next observation from CS onset (ms), omission trial, DA delivered, V of the step and
+    the task's events of the next observation (``"cs"``, ``"us"``, ``"omission"``, ...)."""
     import gymnasium as gym
 
     import neuromod_gym  # noqa: F401  (registers the tasks)
@@ -152,13 +153,14 @@ def record_run(seed: int, params: dict, n_steps: int | None = None, n_trials: in
         latent = local_vars["info"]["latent"]
         rows.append((latent["trial"], latent["action_ms_from_cs_onset"] + DT_MS,
                      latent["omission_trial"], local_vars["dopamine"],
-                     local_vars["step"].value))
+                     local_vars["step"].value, local_vars["info"]["events"]))
         return n_trials is None or latent["trial"] < n_trials
 
     agent.learn(n_steps if n_steps is not None else n_trials * 1000, callback=on_step)
-    trial, t_ms, omission, da, value = (np.array(c) for c in zip(*rows))
-    return {"trial": trial.astype(int), "t_ms": t_ms, "omission": omission.astype(bool),
-            "da": da, "value": value}
+    trial, t_ms, omission, da, value, events = zip(*rows)
+    return {"trial": np.array(trial, dtype=int), "t_ms": np.array(t_ms),
+            "omission": np.array(omission, dtype=bool), "da": np.array(da),
+            "value": np.array(value), "events": list(events)}
 
 
 def aligned(run: dict, trials: np.ndarray | None = None) -> dict:
