@@ -75,3 +75,38 @@ def test_reversal_bandit_optimal_choices(cls):
         agent.learn(4000)
         rates.append(float(np.mean(env.optimal[2000:])))
     assert min(rates) >= 0.7, rates
+
+
+def test_reversal_latency_definition():
+    """Issue 5's latency: trials after a reversal until a trailing 20-trial window lying
+    wholly after it exceeds 70% optimal; floor 20, censored at 100 (also when the next
+    reversal comes first). The NE test uses the per-seed mean of these latencies."""
+    from tests.bench_agent_module import bench
+
+    block = 100
+    switch_after = [0, 10, 30, 95]     # wrong choices after each reversal, then all optimal
+    optimal = np.concatenate([[0] * k + [1] * (block - k) for k in switch_after])
+    reversal = np.zeros(optimal.size, dtype=bool)
+    reversal[::block] = True
+    # 0 wrong -> floor 20; k wrong -> first n with (n - k) / 20 > 0.7 (n = k + 15, >= 20);
+    # 95 wrong: no window before the next reversal -> censored at 100.
+    assert bench.reversal_latencies(optimal, reversal) == [20, 25, 45, 100]
+    assert bench.reversal_latency(optimal, reversal) == 35.0
+    assert bench.early_optimal_rate(optimal, reversal) == pytest.approx(
+        np.mean([1.0, 30 / 40, 10 / 40, 0.0]))
+
+
+def test_ne_slowdown_test_needs_a_consistent_paired_difference_over_ten_seeds():
+    from tests.bench_agent_module import bench
+
+    rng = np.random.default_rng(0)
+    on = {s: 24.0 + rng.normal(0, 0.5) for s in range(10)}
+    slower = bench.ne_slowdown_test(on, {s: v + 1.0 + rng.normal(0, 0.3) for s, v in on.items()})
+    assert slower["significant"] and slower["seeds_on_faster"] == 10
+    same = bench.ne_slowdown_test(on, {s: v + rng.normal(0, 0.5) for s, v in on.items()})
+    assert not same["significant"]
+    few = bench.ne_slowdown_test({s: on[s] for s in range(5)},
+                                 {s: on[s] + 5.0 for s in range(5)})
+    assert not few["significant"]  # a p below 0.05 needs >= 10 seeds to count
+    with pytest.raises(ValueError, match="common seeds"):
+        bench.ne_slowdown_test({0: 1.0}, {1: 2.0})
