@@ -31,7 +31,8 @@ whose training loop, latency recorder and claim this script imports)::
                   pre-before-post coincidence of TD-LTP), summed over the step's window
     trace         z_ji <- gamma lambda z_ji + f_j e_ji, lambda = 0.9; f_j = 1 for critic
                   neurons, onehot(a) - p for the actor group of action a
-    update        w_ji += eta delta z_ji, eta = 0.05 (critic and actor), w in [-10, 10]
+    update        w_ji += eta delta z_ji, eta = 0.05 (critic and actor); initial w uniform
+                  in [0, 1.5], bounds [-10, 10] (nA into 1 Mohm, i.e. mV)
 
 The critic-free ablation is the SAME agent (same seed, network, eligibility, trace and
 actor) whose critic is removed: ``critic_lr = 0``, ``value_scale = 0``, ``value_bias = 0``,
@@ -72,7 +73,8 @@ the same seed in every seed.
 Prints the criterion, one line per seed and learner, the verdicts and a BENCHMARKS.md table
 row; writes ``docs/figures/fremaux_2013_open_field.png`` (latency per trial, median and
 interquartile range over seeds); exit status 1 on FAIL. ``--threads`` = worker processes.
-About 15 s per run of 50 trials on a quiet core (upper bound; 40 s under load 8).
+About 12 s per run of 50 trials on a quiet core (40-60 s at load average 8-14); the
+10-seed run is 20 runs. Measured (10 seeds): BENCHMARKS.md, ## Paper reproductions.
 """
 from __future__ import annotations
 
