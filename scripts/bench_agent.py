@@ -1015,6 +1015,67 @@ def distal_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def distal_figure(results: list[dict], path: str, kernels: dict | None = None) -> str:
+    """Figure of a ``distal`` run -> ``path`` (PNG). Left: the eligibility kernels, the
+    trace z a pairing leaves k steps later (100-ms steps, normalised to its peak), computed
+    by the RL core's own update (``agents.architectures._rise_decay_and_add``), with the
+    task's reward delays (1-3 s; control 8-10 s) shaded. ``kernels``: label -> (decay per
+    step, eligibility_rise_ms); default: this yaml's rising kernel and the plain traces of
+    the earlier settings (0.95 spiking, 0.97 twin). Right: per seed, P(rewarded response |
+    rewarded cue) against P(rewarded response | other cues) for each learner, with the
+    criterion's region (>= 0.8, <= 0.65) shaded."""
+    import math
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agents.architectures import _rise_decay_and_add
+
+    kernels = kernels or {"rising (rise 1.2 s, decay 0.92 / step)": (0.92, 1200.0),
+                          "plain 0.95 / step (earlier spiking)": (0.95, 0.0),
+                          "plain 0.97 / step (earlier twin)": (0.97, 0.0)}
+    n_steps, dt_ms = 130, 100.0
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for label, (decay, rise_ms) in kernels.items():
+        rise = math.exp(-dt_ms / rise_ms) if rise_ms > 0 else 0.0
+        z, z1, out = np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), []
+        for k in range(n_steps):
+            _rise_decay_and_add(z, z1, rise, decay, np.ones((1, 1)),
+                                np.full((1, 1, 1), float(k == 0)))
+            out.append(z[0, 0, 0])
+        out = np.array(out)
+        left.plot(np.arange(n_steps) * dt_ms / 1000.0, out / out.max(), label=label)
+    left.axvspan(1.0, 3.0, color="tab:green", alpha=0.15, label="reward delay 1-3 s")
+    left.axvspan(8.0, 10.0, color="tab:red", alpha=0.15, label="control delay 8-10 s")
+    left.set_xlabel("time since the pairing (s)")
+    left.set_ylabel("eligibility trace z (peak = 1)")
+    left.set_title("Eligibility kernel of the RL core")
+    left.legend(fontsize=7)
+    right.add_patch(plt.Rectangle((DISTAL_ON_TARGET, 0.0), 1.0 - DISTAL_ON_TARGET,
+                                  DISTAL_OFF_LIMIT, color="tab:green", alpha=0.12,
+                                  label="criterion met"))
+    markers = "os^vDPX*"
+    for i, name in enumerate(dict.fromkeys(r["learner"] for r in results)):
+        rows = [r for r in results if r["learner"] == name]
+        met = sum(r["meets_claim"] for r in rows)
+        right.scatter([r["p_rewarded_on_cue"] for r in rows],
+                      [r["p_rewarded_other_cues"] for r in rows], marker=markers[i % 8],
+                      s=22, alpha=0.8, label=f"{name}: {met}/{len(rows)}")
+    right.axhline(0.5, color="grey", lw=0.5)
+    right.axvline(0.5, color="grey", lw=0.5)
+    right.set_xlim(0, 1.02)
+    right.set_ylim(0, 1.02)
+    right.set_xlabel("P(rewarded response | rewarded cue), trials 400-499")
+    right.set_ylabel("P(rewarded response | other cues)")
+    right.set_title("DistalReward-v0, one point per seed")
+    right.legend(fontsize=6.5, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def trace_table(results: list[dict]) -> str:
     lines = ["| learner | criterion met (CS-US >= 0.7 and ITI <= 0.2) | "
              "lick rate CS-US delay, mean [min, max] | lick rate ITI, mean [min, max] | "
