@@ -740,6 +740,66 @@ def openfield_box_table(results: list[dict]) -> str:
         for name in dict.fromkeys(r["learner"] for r in results))
 
 
+def openfield_box_figure(results: list[dict], path: str, field_seed: int | None = 0) -> str:
+    """Figure of an ``openfield_box`` run -> ``path`` (PNG). Left: escape latency per trial,
+    median over seeds with the 25-75 % band, per learner (trials 1-5 and 46-50 shaded).
+    Right (``field_seed`` not None): the population-vector policy the spiking agent learned
+    in one run of seed ``field_seed`` (trained here again, OPENFIELD_BOX_PARAMS): its mean
+    action (deterministic ``predict``) on an 11 x 11 grid of positions, the goal and the
+    four release points."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2 if field_seed is not None else 1, figsize=(11, 4.6),
+                             squeeze=False)
+    left = axes[0, 0]
+    trials = np.arange(1, OPENFIELD_TRIALS + 1)
+    for name in dict.fromkeys(r["learner"] for r in results):
+        lat = np.array([r["latency_ms"][:OPENFIELD_TRIALS] for r in results
+                        if r["learner"] == name]) / 1000.0
+        q25, q50, q75 = np.percentile(lat, [25, 50, 75], axis=0)
+        met = sum(r["meets_claim"] for r in results if r["learner"] == name)
+        line, = left.plot(trials, q50, label=f"{name}: {met}/{len(lat)}")
+        left.fill_between(trials, q25, q75, color=line.get_color(), alpha=0.12)
+    for a, b in ((1, 5), (46, 50)):
+        left.axvspan(a - 0.5, b + 0.5, color="grey", alpha=0.12)
+    left.set_xlabel("trial")
+    left.set_ylabel("escape latency (s), median over seeds, IQR band")
+    left.set_title(f"OpenFieldNavigation-v0, Box actions: seeds meeting latency(46-50) "
+                   f"<= {OPENFIELD_BOX_RATIO:.0%} latency(1-5)", fontsize=8)
+    left.legend(fontsize=7)
+    if field_seed is not None:
+        right = axes[0, 1]
+        env = _RecordTrials(gym.make(OPENFIELD_ID, **OPENFIELD_BOX_KWARGS))
+        agent = make_learner("spiking", env, field_seed, OPENFIELD_BOX_PARAMS["spiking"])
+        agent.learn(OPENFIELD_TRIALS * 1000,
+                    callback=lambda *_: len(env.latency_ms) < OPENFIELD_TRIALS)
+        task = env.unwrapped
+        grid = np.linspace(-0.9, 0.9, 11)
+        xs, ys = np.meshgrid(grid, grid)
+        obs = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+        actions, _ = agent.predict(obs, deterministic=True)
+        half = task.half_size
+        right.quiver(obs[:, 0] * half, obs[:, 1] * half, actions[:, 0], actions[:, 1],
+                     angles="xy", scale_units="xy", scale=2.5, width=0.004)
+        right.add_patch(plt.Circle(task.goal, task.goal_radius, color="tab:green", alpha=0.4,
+                                   label="goal"))
+        starts = np.array(task.start_positions)
+        right.scatter(starts[:, 0], starts[:, 1], marker="s", color="tab:red", s=20,
+                      label="release points")
+        right.set_xlim(-half, half)
+        right.set_ylim(-half, half)
+        right.set_aspect("equal")
+        right.set_title(f"spiking agent, seed {field_seed}: mean action mu after "
+                        f"{OPENFIELD_TRIALS} trials (population vector)", fontsize=8)
+        right.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plan_openfield_box(args, seeds):
     return (_learner_jobs(args, seeds, OPENFIELD_BOX_LEARNERS), run_openfield_box,
             openfield_box_table)
