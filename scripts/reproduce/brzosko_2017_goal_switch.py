@@ -230,7 +230,7 @@ def main(argv=None) -> int:
             ok &= passed
         passed = late_ach < late_da
         print(f"{shared.verdict(passed)}  trials 31-40 mean latency: ACh+DA {late_ach:.2f} s vs "
-              f"DA only {late_da:.2f} s ({reduction:+.0%} lower; Mann-Whitney p = {p_value:.3g}, "
+              f"DA only {late_da:.2f} s ({reduction:.0%} lower; Mann-Whitney p = {p_value:.3g}, "
               f"not part of the quick criterion)")
         ok &= passed
     else:
