@@ -26,8 +26,9 @@ def test_bad_construction_raises_value_error(cls):
         cls("CartPole-v1", learning_rate_typo=0.1)
     with pytest.raises(ValueError, match="gamma"):
         cls("CartPole-v1", gamma=1.5)
-    with pytest.raises(ValueError, match="actions must be a gymnasium Discrete"):
-        cls("Pendulum-v1")
+    # Box actions: actor_critic only (population-vector actor, tests/test_agent_box_actions.py)
+    with pytest.raises(ValueError, match="Box actions need architecture='actor_critic'"):
+        cls("Pendulum-v1", architecture="action_value")
 
 
 def test_unknown_rule_raises():
