@@ -169,12 +169,14 @@ class _SpikingNetwork:
                               (population_size, n_in, n_out), copy=False)
             self._elig = elig.transpose(0, 2, 1)
 
-    def set_weights(self, weights: np.ndarray) -> None:
+    def set_weights(self, weights: np.ndarray, clear_eligibility: bool = False) -> None:
+        """Every copy's weights from the agent's ``(n_out, n_in)`` matrix."""
         if self._all_feedforward:
             np.take(weights, self._weight_index, out=self._all_weights)
         else:
             self._all_weights[self._feedforward] = np.take(weights, self._weight_index)
-        self.net.set_shared_weights(self._all_weights)
+        self.net.set_shared_weights(self._all_weights,
+                                    clear_accumulated_eligibility=clear_eligibility)
 
     def reset(self, networks: np.ndarray) -> None:
         """Neural state (membranes, currents, traces) of the given copies back to rest
@@ -183,13 +185,17 @@ class _SpikingNetwork:
             return
         self.net.restore_neuron_state(self._pristine, networks)
 
-    def window(self, features: np.ndarray):
+    def window(self, features: np.ndarray, weights: np.ndarray | None = None):
         """Run one window of every copy -> (counts (B, n_out): spikes of each output
         neuron in the window, eligibility (B, n_out, n_in) or None without
-        ``eligibility``). Both arrays are reused (overwritten) by the next call."""
+        ``eligibility``). Both arrays are reused (overwritten) by the next call.
+        ``weights``: new weights first (:meth:`set_weights`; with the eligibility's
+        clearing in the same pass over the engine's records)."""
         net = self.net
         net.set_source_probabilities(self.inputs, features * self.rate_scale)
-        if self._elig is not None:
+        if weights is not None:
+            self.set_weights(weights, clear_eligibility=self._elig is not None)
+        elif self._elig is not None:
             net.clear_accumulated_eligibility()
         net.run(self.substeps)
         now = net.neuron_spike_count[:, self.outputs.start:self.outputs.stop]
@@ -255,13 +261,14 @@ class SpikingAgent(ThreeFactorAgent):
         return sums / (self._group_sizes * self.params.step_ms)
 
     def _learner_forward(self, features):
+        weights = None
         if self._learner_weights_version != self._weights_version:
-            self._learner.set_weights(self.weights)
+            weights = self.weights
             self._learner_weights_version = self._weights_version
         features = np.repeat(features, self.params.input_copies)
         if self.params.reset_per_step:
             self._learner.reset(np.ones(1, bool))
-        counts, elig = self._learner.window(features[None])
+        counts, elig = self._learner.window(features[None], weights)
         # a copy: the single-env loop keeps a step's eligibility across later windows
         return self._readout(counts)[0], elig[0].copy()
 
@@ -283,14 +290,15 @@ class SpikingAgent(ThreeFactorAgent):
 
     def _population_forward(self, features):
         population = self._population
+        weights = None
         if self._population_weights_version != self._weights_version:
-            population.set_weights(self.weights)
+            weights = self.weights
             self._population_weights_version = self._weights_version
         if self.params.input_copies > 1:
             features = np.repeat(features, self.params.input_copies, axis=1)
         if self.params.reset_per_step:
             population.reset(np.ones(population.B, bool))
-        counts, elig = population.window(features)
+        counts, elig = population.window(features, weights)
         return self._readout(counts), elig
 
     def _population_reset(self, copies) -> None:

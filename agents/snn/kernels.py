@@ -3,7 +3,9 @@
 Only :mod:`agents.snn.network` calls these; it owns validation and the meaning of each
 array (documented there). Everything here is allocation-free per step: scratch arrays
 come from the caller, and a whole ``run(n_steps)`` of networks ``first .. stop-1`` is one
-call (:func:`run_population`, which loops over :func:`run_network`).
+call (:func:`run_population`, a loop over the networks around the step loop; one
+function, not a wrapper around a per-network one: the wrapper added about 45 % to the
+cold compile of all kernels, measured in CPU seconds).
 
 Population parallelism: the entry points are ``nogil`` and take a range of networks;
 :class:`agents.snn.Network` gives each of ``numba.get_num_threads()`` Python threads one
@@ -478,8 +480,8 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs,
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
-def run_network(
-    b, t_start, n_steps,
+def run_population(
+    first, stop, t_start, n_steps,
     # neurons
     group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
     # random inputs
@@ -502,198 +504,161 @@ def run_network(
     spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
     probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
 ):
-    """Advance network ``b`` by ``n_steps`` steps from absolute step ``t_start``.
+    """Advance networks ``first .. stop-1`` by ``n_steps`` steps from absolute step
+    ``t_start``, one network after the other (one call per thread chunk: a call's
+    argument checks cost about 12 us, measured, most of a short run per network).
 
     ``input_buffer[b, slot, channel, neuron]`` holds pending input; with one channel all
     inputs share it, with two, channel 0 takes weights >= 0 and channel 1 weights < 0
     (conductance-based models need them apart). ``nparams[b, k, neuron]`` is parameter
     ``k`` of the neuron's model (models.pack_parameters)."""
-    n = v.shape[1]
-    n_groups = group_model.shape[0]
-    n_slots = input_buffer.shape[1]
-    two_channels = input_buffer.shape[2] == 2
-    n_traces = traces.shape[1]
-    n_elig = syn.shape[2] - ELIG_COL
-    n_conv = conv_elig.shape[0]
-    # plastic synapses pair even when nothing converts (an eligibility-only rule: the
-    # weights are set from outside, e.g. by an agent's own three-factor update)
-    pairs = col_syn.shape[0] > 0
-    pre_pairs = False
-    for k in range(n_elig):
-        pre_pairs |= elig_pre_trace[k] != -2
-    n_mod = mod_level.shape[1]
-    epoch_len = table.shape[1] - 1
-    w_min = bounds[0]
-    w_max = bounds[1]
-    key = net_keys[b]
-    has_release = release.shape[1] > 0
-    n_trig = trig_neuron.shape[0]
-    n_sched = scheduled.shape[1]
-    spike_cap = spike_times.shape[1]
-    probe_cap = probe_times.shape[1]
-    n_probe = probe_ids.shape[0]
+    for b in range(first, stop):
+        n = v.shape[1]
+        n_groups = group_model.shape[0]
+        n_slots = input_buffer.shape[1]
+        two_channels = input_buffer.shape[2] == 2
+        n_traces = traces.shape[1]
+        n_elig = syn.shape[2] - ELIG_COL
+        n_conv = conv_elig.shape[0]
+        # plastic synapses pair even when nothing converts (an eligibility-only rule: the
+        # weights are set from outside, e.g. by an agent's own three-factor update)
+        pairs = col_syn.shape[0] > 0
+        pre_pairs = False
+        for k in range(n_elig):
+            pre_pairs |= elig_pre_trace[k] != -2
+        n_mod = mod_level.shape[1]
+        epoch_len = table.shape[1] - 1
+        w_min = bounds[0]
+        w_max = bounds[1]
+        key = net_keys[b]
+        has_release = release.shape[1] > 0
+        n_trig = trig_neuron.shape[0]
+        n_sched = scheduled.shape[1]
+        spike_cap = spike_times.shape[1]
+        probe_cap = probe_times.shape[1]
+        n_probe = probe_ids.shape[0]
 
-    for step in range(n_steps):
-        t = t_start + step
+        for step in range(n_steps):
+            t = t_start + step
 
-        # 1. modulators: decay, scheduled pulse, supplied release.
-        for m in range(n_mod):
-            level = mod_level[b, m] * mod_decay[m]
-            if mod_period[m] > 0 and t >= mod_phase[m] and (t - mod_phase[m]) % mod_period[m] == 0:
-                level += mod_pulse[b, m]
-            if has_release:
-                level += release[b, step, m]
-            if n_trig > 0:
-                level += scheduled[b, t % n_sched, m]
-                scheduled[b, t % n_sched, m] = 0.0
-            mod_level[b, m] = level
+            # 1. modulators: decay, scheduled pulse, supplied release.
+            for m in range(n_mod):
+                level = mod_level[b, m] * mod_decay[m]
+                if mod_period[m] > 0 and t >= mod_phase[m] and (t - mod_phase[m]) % mod_period[m] == 0:
+                    level += mod_pulse[b, m]
+                if has_release:
+                    level += release[b, step, m]
+                if n_trig > 0:
+                    level += scheduled[b, t % n_sched, m]
+                    scheduled[b, t % n_sched, m] = 0.0
+                mod_level[b, m] = level
 
-        # 2. flush + new epoch on a sign change of any conversion, or a full epoch. With a
-        # weight update period only update steps convert (x = 0 in between: no flush).
-        if n_conv > 0:
-            converts = update_period == 1 or t % update_period == 0
-            need_flush = t - epoch_start[b] >= epoch_len
-            for q in range(n_conv):
-                x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
-                if (x > 0.0 and segment_sign[b, q] < 0) or (x < 0.0 and segment_sign[b, q] > 0):
-                    need_flush = True
-            if need_flush:
+            # 2. flush + new epoch on a sign change of any conversion, or a full epoch. With a
+            # weight update period only update steps convert (x = 0 in between: no flush).
+            if n_conv > 0:
+                converts = update_period == 1 or t % update_period == 0
+                need_flush = t - epoch_start[b] >= epoch_len
+                for q in range(n_conv):
+                    x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
+                    if (x > 0.0 and segment_sign[b, q] < 0) or (x < 0.0 and segment_sign[b, q] > 0):
+                        need_flush = True
+                if need_flush:
+                    rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
+                                   elig_pow, bounds)
+                    for q in range(n_conv):
+                        segment_sign[b, q] = 0
+                j = t - epoch_start[b]
+                for q in range(n_conv):
+                    x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
+                    if x > 0.0:
+                        segment_sign[b, q] = 1
+                    elif x < 0.0:
+                        segment_sign[b, q] = -1
+                    # dt (times the update period) is folded into conv_gain by the caller.
+                    table[b, j + 1, n_elig + q] = table[b, j, n_elig + q] + x * elig_pow[conv_elig[q], j]
+            elif pairs and t - epoch_start[b] >= epoch_len:
+                # pairings index the epoch table too: rebase before it runs out
                 rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
                                elig_pow, bounds)
-                for q in range(n_conv):
-                    segment_sign[b, q] = 0
-            j = t - epoch_start[b]
-            for q in range(n_conv):
-                x = conv_gain[b, q] * mod_level[b, conv_mod[q]] if converts else 0.0
-                if x > 0.0:
-                    segment_sign[b, q] = 1
-                elif x < 0.0:
-                    segment_sign[b, q] = -1
-                # dt (times the update period) is folded into conv_gain by the caller.
-                table[b, j + 1, n_elig + q] = table[b, j, n_elig + q] + x * elig_pow[conv_elig[q], j]
-        elif pairs and t - epoch_start[b] >= epoch_len:
-            # pairings index the epoch table too: rebase before it runs out
-            rebase_network(b, t, epoch_start, row_ptr, plastic_stop, syn, table, conv_elig,
-                           elig_pow, bounds)
-        t_rel = t - epoch_start[b]
+            t_rel = t - epoch_start[b]
 
-        # 3. neurons: inputs of this step, integration, spikes.
-        slot = t % n_slots
-        n_spikes = 0
-        for g in range(n_groups):
-            model = group_model[g]
-            start = group_start[g]
-            stop = group_stop[g]
-            if group_noise[g]:
-                _add_noise_current(start, stop, t, key, noise_low, noise_width,
-                                   input_buffer[b, slot])
-            if model == MODEL_SOURCE:
-                n_spikes = _source_step(start, stop, t, key, source_prob[b], input_buffer[b, slot],
-                                        spikes[b], n_spikes)
-            elif model == MODEL_IZHIKEVICH:
-                n_spikes = _izhikevich_step(start, stop, t, key, nparams[b], v[b], s1[b],
-                                            input_buffer[b, slot], bg_amp[b], bg_log1m_p[b],
-                                            bg_next[b], bg_draw[b], spikes[b], n_spikes)
-            elif model == MODEL_LIF:
-                n_spikes = _lif_step(start, stop, t, key, nparams[b], v[b], s1[b], refractory[b],
-                                     input_buffer[b, slot], bg_amp[b], bg_log1m_p[b], bg_next[b],
-                                     bg_draw[b], spikes[b], n_spikes)
-            elif model == MODEL_CONDUCTANCE_LIF:
-                n_spikes = _conductance_lif_step(start, stop, t, key, nparams[b], v[b], s1[b],
-                                                 s2[b], refractory[b], input_buffer[b, slot],
-                                                 bg_amp[b], bg_log1m_p[b], bg_next[b],
-                                                 bg_draw[b], spikes[b], n_spikes)
+            # 3. neurons: inputs of this step, integration, spikes.
+            slot = t % n_slots
+            n_spikes = 0
+            for g in range(n_groups):
+                model = group_model[g]
+                start = group_start[g]
+                stop = group_stop[g]
+                if group_noise[g]:
+                    _add_noise_current(start, stop, t, key, noise_low, noise_width,
+                                       input_buffer[b, slot])
+                if model == MODEL_SOURCE:
+                    n_spikes = _source_step(start, stop, t, key, source_prob[b], input_buffer[b, slot],
+                                            spikes[b], n_spikes)
+                elif model == MODEL_IZHIKEVICH:
+                    n_spikes = _izhikevich_step(start, stop, t, key, nparams[b], v[b], s1[b],
+                                                input_buffer[b, slot], bg_amp[b], bg_log1m_p[b],
+                                                bg_next[b], bg_draw[b], spikes[b], n_spikes)
+                elif model == MODEL_LIF:
+                    n_spikes = _lif_step(start, stop, t, key, nparams[b], v[b], s1[b], refractory[b],
+                                         input_buffer[b, slot], bg_amp[b], bg_log1m_p[b], bg_next[b],
+                                         bg_draw[b], spikes[b], n_spikes)
+                elif model == MODEL_CONDUCTANCE_LIF:
+                    n_spikes = _conductance_lif_step(start, stop, t, key, nparams[b], v[b], s1[b],
+                                                     s2[b], refractory[b], input_buffer[b, slot],
+                                                     bg_amp[b], bg_log1m_p[b], bg_next[b],
+                                                     bg_draw[b], spikes[b], n_spikes)
 
-        # 3b. release triggers watching this step's spikes (none: nothing to do).
-        if n_trig > 0:
-            _fire_triggers(b, t, key, n_spikes, spikes[b], trig_neuron, trig_pre, trig_within,
-                           trig_delay_lo, trig_delay_hi, trig_mod, trig_amount, trig_last_pre,
-                           trig_count, scheduled, trig_log_steps, trig_log_ids,
-                           trig_log_release, trig_log_written)
+            # 3b. release triggers watching this step's spikes (none: nothing to do).
+            if n_trig > 0:
+                _fire_triggers(b, t, key, n_spikes, spikes[b], trig_neuron, trig_pre, trig_within,
+                               trig_delay_lo, trig_delay_hi, trig_mod, trig_amount, trig_last_pre,
+                               trig_count, scheduled, trig_log_steps, trig_log_ids,
+                               trig_log_release, trig_log_written)
 
-        # 4. neuron traces decay (before this step's pairings read them).
-        _decay_traces(traces[b], trace_decay)
+            # 4. neuron traces decay (before this step's pairings read them).
+            _decay_traces(traces[b], trace_decay)
 
-        # 5.-6. pre spikes (pair + deliver) and post spikes (pair)
-        _propagate_spikes(
-            n_spikes, spikes[b], slot, t_rel, n_conv > 0, pairs, pre_pairs, two_channels, row_ptr,
-            row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
-            w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
-            elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
-            mod_level[b], input_buffer[b])
+            # 5.-6. pre spikes (pair + deliver) and post spikes (pair)
+            _propagate_spikes(
+                n_spikes, spikes[b], slot, t_rel, n_conv > 0, pairs, pre_pairs, two_channels, row_ptr,
+                row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
+                w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
+                elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
+                mod_level[b], input_buffer[b])
 
-        # 7. neuron trace increments of this step's spikes.
-        for r in range(n_traces):
-            inc = trace_increment[r]
-            if trace_set_mode[r]:
-                for q in range(n_spikes):
-                    traces[b, r, spikes[b, q]] = inc
-            else:
-                for q in range(n_spikes):
-                    traces[b, r, spikes[b, q]] += inc
+            # 7. neuron trace increments of this step's spikes.
+            for r in range(n_traces):
+                inc = trace_increment[r]
+                if trace_set_mode[r]:
+                    for q in range(n_spikes):
+                        traces[b, r, spikes[b, q]] = inc
+                else:
+                    for q in range(n_spikes):
+                        traces[b, r, spikes[b, q]] += inc
 
-        # 8. recording.
-        spike_count[b] += n_spikes
-        for q in range(n_spikes):
-            neuron_spike_count[b, spikes[b, q]] += 1
-        if spike_cap > 0:
-            pos = spike_written[b] % spike_cap
+            # 8. recording.
+            spike_count[b] += n_spikes
             for q in range(n_spikes):
-                spike_times[b, pos] = t
-                spike_ids[b, pos] = spikes[b, q]
-                pos += 1
-                if pos == spike_cap:
-                    pos = 0
-            spike_written[b] += n_spikes
-        if probe_cap > 0 and t % probe_period == 0:
-            pos = probe_written[b] % probe_cap
-            probe_times[b, pos] = t
-            for q in range(n_probe):
-                probe_v[b, pos, q] = v[b, probe_ids[q]]
-                probe_s1[b, pos, q] = s1[b, probe_ids[q]]
-            for m in range(n_mod):
-                probe_mod[b, pos, m] = mod_level[b, m]
-            probe_written[b] += 1
-
-
-@numba.njit(cache=True, nogil=True, _nrt=False)
-def run_population(
-    first, stop, t_start, n_steps,
-    group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
-    net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
-    noise_width,
-    row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
-    trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
-    elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
-    conv_elig, conv_mod, conv_gain, bounds, elig_pow, table, epoch_start, segment_sign,
-    update_period,
-    mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
-    trig_neuron, trig_pre, trig_within, trig_delay_lo, trig_delay_hi, trig_mod, trig_amount,
-    trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids, trig_log_release,
-    trig_log_written,
-    spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
-    probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
-):
-    """:func:`run_network` for networks ``first .. stop-1``, one after the other: the
-    entry point, so that a population costs one call per thread, not one per network
-    (a call's argument checks cost about 12 us, measured: most of a short run)."""
-    for b in range(first, stop):
-        run_network(
-            b, t_start, n_steps,
-            group_model, group_start, group_stop, nparams, v, s1, s2, refractory, input_buffer,
-            net_keys, source_prob, bg_amp, bg_log1m_p, bg_next, bg_draw, group_noise, noise_low,
-            noise_width,
-            row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn,
-            trace_decay, trace_increment, trace_set_mode, traces, elig_pre_trace, elig_pre_gain,
-            elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod,
-            threshold_shift, conv_elig, conv_mod, conv_gain, bounds, elig_pow, table,
-            epoch_start, segment_sign, update_period,
-            mod_decay, mod_level, mod_pulse, mod_period, mod_phase, release,
-            trig_neuron, trig_pre, trig_within, trig_delay_lo, trig_delay_hi, trig_mod,
-            trig_amount, trig_last_pre, trig_count, scheduled, trig_log_steps, trig_log_ids,
-            trig_log_release, trig_log_written,
-            spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
-            probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes)
+                neuron_spike_count[b, spikes[b, q]] += 1
+            if spike_cap > 0:
+                pos = spike_written[b] % spike_cap
+                for q in range(n_spikes):
+                    spike_times[b, pos] = t
+                    spike_ids[b, pos] = spikes[b, q]
+                    pos += 1
+                    if pos == spike_cap:
+                        pos = 0
+                spike_written[b] += n_spikes
+            if probe_cap > 0 and t % probe_period == 0:
+                pos = probe_written[b] % probe_cap
+                probe_times[b, pos] = t
+                for q in range(n_probe):
+                    probe_v[b, pos, q] = v[b, probe_ids[q]]
+                    probe_s1[b, pos, q] = s1[b, probe_ids[q]]
+                for m in range(n_mod):
+                    probe_mod[b, pos, m] = mod_level[b, m]
+                probe_written[b] += 1
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
@@ -706,14 +671,23 @@ def rebase_population(first, stop, t, epoch_start, row_ptr, plastic_stop, syn, t
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
-def set_record_column(syn, column, values):
-    """``syn[b, s, column] = values[s]`` for every network ``b`` and synapse ``s`` (shared
-    weights, or a cleared eligibility): one pass over the records."""
-    c = U(column)
-    for b in range(U(syn.shape[0])):
+def fill_records(syn, column, values, zero_column):
+    """``syn[b, s, column] = values[s]`` (unless ``column < 0``) and ``syn[b, s,
+    zero_column] = 0`` (unless ``zero_column < 0``) for every network ``b`` and synapse
+    ``s``: shared weights and a cleared eligibility in one pass over the records (each
+    pass is a walk over every record of every network, about 1 ns per record)."""
+    for b in range(syn.shape[0]):
         syn_b = syn[b]
-        for s in range(U(syn.shape[1])):
-            syn_b[s, c] = values[s]
+        if column >= 0 and zero_column >= 0:
+            for s in range(U(syn.shape[1])):
+                syn_b[s, U(column)] = values[s]
+                syn_b[s, U(zero_column)] = 0.0
+        elif column >= 0:
+            for s in range(U(syn.shape[1])):
+                syn_b[s, U(column)] = values[s]
+        elif zero_column >= 0:
+            for s in range(U(syn.shape[1])):
+                syn_b[s, U(zero_column)] = 0.0
 
 
 @numba.njit(cache=True, _nrt=False)

@@ -18,7 +18,13 @@ Order of operations of one step ``t`` (the engine's single definition; the refer
     8. conversion      w <- clip(w + dt sum_q g_q M_q(t) c_k(t), w_min, w_max), plastic
                        synapses (applied lazily: see kernels.py); with a rule's weight
                        update period of P steps only at t % P == 0, with P dt for dt
-    9. recording       spike monitor, probes every ``probe_period_steps``
+    9. recording       spike counts (per network and per neuron), spike monitor, probes
+                       every ``probe_period_steps``
+
+A rule without conversions is an eligibility-only rule: steps 5 and 6 pair as above
+(nothing to bring up to date) and step 8 never changes a weight, so the weights are
+whatever :meth:`Network.set_weights` last set: the engine accumulates eligibility for an
+agent that applies its own three-factor update (:meth:`Network.accumulated_eligibility`).
 
 Population layout: ``B`` networks share the topology (CSR indices and delays), the
 neuron models and the rule's structure; each has its own state (membranes, traces,
@@ -530,7 +536,7 @@ class Network:
         self._probe_mod = np.zeros((B, probe_capacity, len(modulators)))
         self._probe_written = np.zeros(B, dtype=np.int64)
         self._spike_scratch = np.zeros((B, n), dtype=np.int32)
-        self._zeros = None  # (n_synapses,) zeros, allocated by clear_accumulated_eligibility
+        self._no_values = np.zeros(0)  # fill_records' values when it only clears
 
     # ------------------------------------------------------------------ running
     def run(self, n_steps: int, release: np.ndarray | None = None) -> None:
@@ -812,16 +818,20 @@ class Network:
                                  f"got {value.shape}")
             current[mask] = value[mask]
 
-    def set_shared_weights(self, weights) -> None:
+    def set_shared_weights(self, weights, clear_accumulated_eligibility: bool = False) -> None:
         """The same weights (CSR order, shape ``(n_synapses,)``) for every network.
 
         :meth:`set_weights` for the case an agent calls once per env step: no flush when
         nothing converts (nothing is pending then), no bound check when the bounds are
         infinite or nothing is plastic, and one kernel pass over the records (numpy's
-        strided assignment cost several times more, measured)."""
+        strided assignment cost several times more, measured).
+        ``clear_accumulated_eligibility``: in the same pass, what
+        :meth:`clear_accumulated_eligibility` does (the start of an agent's window)."""
         w = np.asarray(weights, dtype=np.float64)
         if self._packed.conv_elig.size and self.synapses.n_plastic:
             self.set_weights(w)
+            if clear_accumulated_eligibility:
+                self.clear_accumulated_eligibility()
             return
         if w.shape != (self.synapses.n_synapses,):
             raise ValueError(f"weights must have shape ({self.synapses.n_synapses},), "
@@ -832,7 +842,11 @@ class Network:
             wp = w[self.synapses.plastic]
             if wp.min() < self.rule.w_min or wp.max() > self.rule.w_max:
                 raise ValueError("plastic weights outside the rule's bounds")
-        kernels.set_record_column(self._syn, kernels.W_COL, w)
+        zero_column = -1
+        if clear_accumulated_eligibility:
+            self.accumulated_eligibility()  # checks the rule
+            zero_column = kernels.ELIG_COL
+        kernels.fill_records(self._syn, kernels.W_COL, w, zero_column)
 
     def accumulated_eligibility(self, trace: int = 0) -> np.ndarray:
         """Live, writable view ``(population_size, n_synapses)`` of eligibility trace
@@ -851,9 +865,7 @@ class Network:
     def clear_accumulated_eligibility(self, trace: int = 0) -> None:
         """Set :meth:`accumulated_eligibility` of every network to 0 (one kernel pass)."""
         self.accumulated_eligibility(trace)  # checks the rule
-        if self._zeros is None:
-            self._zeros = np.zeros(self.synapses.n_synapses)
-        kernels.set_record_column(self._syn, kernels.ELIG_COL + trace, self._zeros)
+        kernels.fill_records(self._syn, -1, self._no_values, kernels.ELIG_COL + trace)
 
     def spike_raster(self, since: int, out: np.ndarray | None = None,
                      spike_count_before: np.ndarray | None = None) -> np.ndarray:
