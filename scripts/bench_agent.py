@@ -817,8 +817,9 @@ def plan_volatile(args, seeds):
 # alternates with the seed, so a drift of the machine's load favours neither). Both are
 # evaluated every ``--eval-every`` env steps (the same schedule; ``greedy_return``, not
 # timed); each stops at its first evaluation >= 475 or at ``--max-steps``. Reported per
-# learner: env steps/s over its training time (evaluation excluded) and the training
-# seconds until the solving evaluation.
+# learner: env steps/s over its training time (evaluation excluded), the same over the
+# process's CPU time of training (one thread each: the figure a shared machine's load does
+# not move much) and the training seconds until the solving evaluation.
 SPEED_N_ENVS = 8
 
 
@@ -837,16 +838,18 @@ def speed_spiking(seed: int, eval_every: int, max_steps: int, params: dict) -> d
 
     venv = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * SPEED_N_ENVS)
     agent = SpikingAgent(venv, seed=seed, **params)
-    train_s, evals, solved = 0.0, [], None
+    train_s, train_cpu_s, evals, solved = 0.0, 0.0, [], None
     while agent.num_timesteps < max_steps and solved is None:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         agent.learn(eval_every)
         train_s += time.perf_counter() - t
+        train_cpu_s += time.process_time() - cpu
         evals.append((agent.num_timesteps, round(train_s, 3), greedy_return(agent)))
         if evals[-1][2] >= SOLVED:
             solved = evals[-1]
     venv.close()
-    return _speed_summary("spiking x8", seed, agent.num_timesteps, train_s, evals, solved)
+    return _speed_summary("spiking x8", seed, agent.num_timesteps, train_s, train_cpu_s, evals,
+                          solved)
 
 
 def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
@@ -856,32 +859,42 @@ def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
 
     torch.set_num_threads(1)
     agent = BaselineAgent("CartPole-v1", algorithm="ppo", seed=seed)
-    evals, state = [], {"next": eval_every, "eval_s": 0.0, "solved": None, "t0": 0.0}
+    evals = []
+    state = {"next": eval_every, "eval_s": 0.0, "eval_cpu_s": 0.0, "solved": None, "t0": 0.0,
+             "cpu0": 0.0}
 
     def schedule(local_vars, global_vars) -> bool:
         if agent.num_timesteps < state["next"]:
             return True
         state["next"] += eval_every
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         trained_s = t - state["t0"] - state["eval_s"]
         score = greedy_return(agent)
         state["eval_s"] += time.perf_counter() - t
+        state["eval_cpu_s"] += time.process_time() - cpu
         evals.append((agent.num_timesteps, round(trained_s, 3), score))
         if score >= SOLVED:
             state["solved"] = evals[-1]
             return False
         return True
 
-    state["t0"] = time.perf_counter()
+    state["t0"], state["cpu0"] = time.perf_counter(), time.process_time()
     agent.learn(max_steps, callback=schedule)
     train_s = time.perf_counter() - state["t0"] - state["eval_s"]
+    train_cpu_s = time.process_time() - state["cpu0"] - state["eval_cpu_s"]
     agent.model.get_env().close()
-    return _speed_summary("ppo x8", seed, agent.num_timesteps, train_s, evals, state["solved"])
+    return _speed_summary("ppo x8", seed, agent.num_timesteps, train_s, train_cpu_s, evals,
+                          state["solved"])
 
 
-def _speed_summary(learner, seed, steps, train_s, evals, solved) -> dict:
+def _speed_summary(learner, seed, steps, train_s, train_cpu_s, evals, solved) -> dict:
+    """Per-run figures; ``steps_per_cpu_s`` (env steps over the process's CPU seconds of
+    training, one thread each) is the load-independent companion of ``steps_per_s`` on a
+    shared machine, where wall-clock speeds depend on what else runs."""
     return {"learner": learner, "seed": seed, "env_steps": int(steps),
             "train_s": round(train_s, 3), "steps_per_s": round(steps / max(train_s, 1e-9), 1),
+            "train_cpu_s": round(train_cpu_s, 3),
+            "steps_per_cpu_s": round(steps / max(train_cpu_s, 1e-9), 1),
             "solved_steps": None if solved is None else solved[0],
             "solved_train_s": None if solved is None else solved[1], "evals": evals}
 
@@ -907,22 +920,28 @@ def speed_table(results: list[dict]) -> str:
     def solve_s(r):
         return r["solved_train_s"] if r["solved_train_s"] is not None else np.inf
 
-    lines = ["| seed | spiking x8 env steps/s | PPO env steps/s | ratio | spiking x8 s to "
-             "solve (steps) | PPO s to solve (steps) | ratio PPO / spiking |",
-             "|---|---|---|---|---|---|---|"]
-    speed_ratio, solve_ratio = [], []
+    lines = ["| seed | spiking x8 env steps/s | PPO env steps/s | ratio | ratio in CPU time "
+             "(steps per CPU s: spiking / PPO) | spiking x8 s to solve (steps) | PPO s to "
+             "solve (steps) | ratio PPO / spiking |",
+             "|---|---|---|---|---|---|---|---|"]
+    speed_ratio, cpu_ratio, solve_ratio = [], [], []
     for seed in seeds:
         s, p = by[("spiking x8", seed)], by[("ppo x8", seed)]
         speed_ratio.append(s["steps_per_s"] / p["steps_per_s"])
+        cpu_ratio.append(s["steps_per_cpu_s"] / p["steps_per_cpu_s"])
         solve_ratio.append(solve_s(p) / solve_s(s) if np.isfinite(solve_s(s)) else 0.0)
         lines.append(f"| {seed} | {s['steps_per_s']:.0f} | {p['steps_per_s']:.0f} | "
-                     f"{speed_ratio[-1]:.2f} | {_solve_cell(s)} | {_solve_cell(p)} | "
+                     f"{speed_ratio[-1]:.2f} | {cpu_ratio[-1]:.2f} ({s['steps_per_cpu_s']:.0f} / "
+                     f"{p['steps_per_cpu_s']:.0f}) | {_solve_cell(s)} | {_solve_cell(p)} | "
                      f"{solve_ratio[-1]:.1f} |")
     spiking = [by[("spiking x8", s)] for s in seeds]
     ppo = [by[("ppo x8", s)] for s in seeds]
     lines.append(f"| **median** | {np.median([r['steps_per_s'] for r in spiking]):.0f} | "
                  f"{np.median([r['steps_per_s'] for r in ppo]):.0f} | "
-                 f"{np.median(speed_ratio):.2f} | {_med([solve_s(r) for r in spiking])} s "
+                 f"{np.median(speed_ratio):.2f} | {np.median(cpu_ratio):.2f} "
+                 f"({np.median([r['steps_per_cpu_s'] for r in spiking]):.0f} / "
+                 f"{np.median([r['steps_per_cpu_s'] for r in ppo]):.0f}) | "
+                 f"{_med([solve_s(r) for r in spiking])} s "
                  f"({_med([r['solved_steps'] or np.inf for r in spiking])}) | "
                  f"{_med([solve_s(r) for r in ppo])} s "
                  f"({_med([r['solved_steps'] or np.inf for r in ppo])}) | "
