@@ -259,6 +259,7 @@ class AgentParams:
     w_min: float = -10.0                  #: weight bounds (hard clip; see soft_bounds)
     w_max: float = 10.0
     soft_bounds: bool = False             #: scale potentiation by (w_max - w) and depression by (w - w_min), relative to the range (multiplicative bounds: keeps weight distributions from drifting apart)
+    critic_w_max: float | None = None     #: actor_critic: upper bound of the critic's synapses (weight units, as w_max; None: w_max), in (w_min, w_max] and >= w_init_max. A critic rate is a value estimate: with the bound at w_max (10) CartPole's critic weights overshot and the value collapsed (BENCHMARKS.md, CartPole-v1)
     dopamine: str = "td"                  #: "td" (the architecture's error), "shuffled" (negative control: errors permuted in time) or "off" (no plasticity)
     norepinephrine: bool = False          #: phasic NE (unexpected surprise) raises the learning rate
     ne_gain: float = 2.0                  #: NE learning-rate gain per unit of NE level (saturating)
@@ -315,6 +316,17 @@ class AgentParams:
         if not self.w_min <= self.w_init_min <= self.w_init_max <= self.w_max:
             raise ValueError("need w_min <= w_init_min <= w_init_max <= w_max, got "
                              f"{self.w_min}, {self.w_init_min}, {self.w_init_max}, {self.w_max}")
+        if self.critic_w_max is not None:
+            if isinstance(self.critic_w_max, (bool, np.bool_)) or not isinstance(
+                    self.critic_w_max, (int, float, np.integer, np.floating)) or not math.isfinite(
+                    self.critic_w_max):
+                raise ValueError(f"parameter critic_w_max must be None or a finite number, got "
+                                 f"{self.critic_w_max!r}")
+            if not self.w_init_max <= self.critic_w_max <= self.w_max or not (
+                    self.critic_w_max > self.w_min):
+                raise ValueError(f"critic_w_max must lie in [w_init_max, w_max] and exceed "
+                                 f"w_min, got critic_w_max={self.critic_w_max} (w_min "
+                                 f"{self.w_min}, w_init_max {self.w_init_max}, w_max {self.w_max})")
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "AgentParams":
@@ -750,12 +762,28 @@ class ThreeFactorAgent:
     def _apply(self, dw: np.ndarray) -> None:
         """Add the weight change ``dw`` within the bounds (soft or hard)."""
         p = self.params
+        if self.has_critic and p.critic_w_max is not None:
+            self._apply_critic_bounded(dw)
+            return
         if p.soft_bounds:
             span = p.w_max - p.w_min
             dw = np.where(dw > 0, dw * (p.w_max - self.weights), dw * (self.weights - p.w_min))
             dw /= span
         self.weights += dw
         np.clip(self.weights, p.w_min, p.w_max, out=self.weights)
+        self._push_weights()
+
+    def _apply_critic_bounded(self, dw: np.ndarray) -> None:
+        """:meth:`_apply` with the critic's own upper bound ``critic_w_max``: the bound
+        becomes one per output unit (critic rows: ``critic_w_max``, actor rows: ``w_max``;
+        soft bounds, when on, scale each row by its own range)."""
+        p = self.params
+        w_max = np.where((self.unit_group == 0)[:, None], p.critic_w_max, p.w_max)
+        if p.soft_bounds:
+            dw = np.where(dw > 0, dw * (w_max - self.weights), dw * (self.weights - p.w_min))
+            dw /= w_max - p.w_min
+        self.weights += dw
+        np.clip(self.weights, p.w_min, w_max, out=self.weights)
         self._push_weights()
 
     def _trace_rise(self) -> float:

@@ -77,13 +77,14 @@ def greedy_return(agent, n_episodes: int = EVAL_EPISODES) -> float:
     return float(evaluate(agent, "CartPole-v1", n_episodes, seed=EVAL_SEED).mean())
 
 
-def first_train_mean_episode(returns: list[float]) -> int | None:
-    """1-based episode at which the trailing 100-episode mean first reaches 475."""
+def first_train_mean_episode(returns: list[float], target: float = SOLVED) -> int | None:
+    """1-based episode at which the trailing 100-episode mean first reaches ``target``
+    (475: the Gym convention; 500: Chung & Kozma 2020's "solved", 100 perfect episodes)."""
     r = np.asarray(returns, dtype=float)
     if r.size < 100:
         return None
     means = np.convolve(r, np.ones(100) / 100, mode="valid")
-    hit = np.nonzero(means >= SOLVED)[0]
+    hit = np.nonzero(means >= target)[0]
     return int(hit[0]) + 100 if hit.size else None
 
 
@@ -105,7 +106,12 @@ def _learner_jobs(args, seeds, learners) -> list[tuple]:
 
 
 def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max_steps: int,
-                   params: dict) -> dict:
+                   params: dict, train_target: float = SOLVED,
+                   record_returns: bool = False) -> dict:
+    """Train ``kind`` on CartPole-v1, evaluating every ``eval_every`` env steps until the
+    first evaluation >= 475; stop once that and a 100-episode training mean >=
+    ``train_target`` are both reached, or at ``max_episodes`` / ``max_steps``.
+    ``record_returns``: the summary also lists every training episode's return."""
     t0 = time.perf_counter()
     agent = make_learner(kind, "CartPole-v1", seed, params)
     train_s = 0.0
@@ -120,21 +126,23 @@ def cartpole_local(kind: str, seed: int, eval_every: int, max_episodes: int, max
             evals.append((agent.num_timesteps, len(agent.episode_returns), score))
             if score >= SOLVED:
                 eval_hit = evals[-1]
-        train_hit = first_train_mean_episode(agent.episode_returns)
+        train_hit = first_train_mean_episode(agent.episode_returns, train_target)
         if (eval_hit is not None and train_hit is not None) or (
                 len(agent.episode_returns) >= max_episodes):
             break
     return _cartpole_summary(kind, seed, agent.episode_returns, agent.episode_lengths, evals,
-                             eval_hit, train_s, time.perf_counter() - t0)
+                             eval_hit, train_s, time.perf_counter() - t0, record_returns)
 
 
-def _cartpole_summary(kind, seed, returns, lengths, evals, eval_hit, train_s, wall_s) -> dict:
+def _cartpole_summary(kind, seed, returns, lengths, evals, eval_hit, train_s, wall_s,
+                      record_returns: bool = False) -> dict:
     train_hit = first_train_mean_episode(returns)
     steps_at = None
     if train_hit is not None:
         steps_at = int(np.sum(lengths[:train_hit]))
     solved = (eval_hit is not None and eval_hit[1] <= 250 and train_hit is not None
               and train_hit <= 250)
+    extra = {"returns": [float(r) for r in returns]} if record_returns else {}
     return {
         "learner": kind, "seed": seed, "episodes": len(returns),
         "env_steps": int(np.sum(lengths)),
@@ -142,11 +150,14 @@ def _cartpole_summary(kind, seed, returns, lengths, evals, eval_hit, train_s, wa
         "eval_solved_episode": None if eval_hit is None else eval_hit[1],
         "train100_solved_episode": train_hit, "train100_solved_steps": steps_at,
         "solved_within_250": bool(solved), "evals": evals,
-        "train_wall_s": round(train_s, 2), "wall_s": round(wall_s, 2),
+        "train_wall_s": round(train_s, 2), "wall_s": round(wall_s, 2), **extra,
     }
 
 
-def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int) -> dict:
+def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int,
+                 train_target: float = SOLVED, record_returns: bool = False) -> dict:
+    """:func:`cartpole_local` for stable-baselines3 PPO (rl-zoo3's CartPole-v1
+    hyperparameters, 8 envs, episodes counted over all 8)."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -175,8 +186,8 @@ def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int) 
                     evals.append((self.num_timesteps, len(returns), score))
                     if score >= SOLVED:
                         state["eval_hit"] = evals[-1]
-                if (state["eval_hit"] is not None and first_train_mean_episode(returns)
-                        is not None) or len(returns) >= max_episodes:
+                if (state["eval_hit"] is not None and first_train_mean_episode(
+                        returns, train_target) is not None) or len(returns) >= max_episodes:
                     return False
             return True
 
@@ -188,7 +199,7 @@ def cartpole_ppo(seed: int, eval_every: int, max_episodes: int, max_steps: int) 
     model.learn(max_steps, callback=Schedule())
     wall = time.perf_counter() - t0
     return _cartpole_summary("ppo", seed, returns, lengths, evals, state["eval_hit"],
-                             wall - state["eval_s"], wall)
+                             wall - state["eval_s"], wall, record_returns)
 
 
 def run_cartpole(job) -> dict:
