@@ -1219,6 +1219,10 @@ BENCHMARKS = {
 }
 
 
+#: benchmark -> function(results, png path) -> message; drawn when --out is given
+FIGURES = {"distal": distal_figure, "openfield_box": openfield_box_figure}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("task", choices=sorted(BENCHMARKS))
@@ -1259,6 +1263,9 @@ def main(argv=None) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
+        figure = FIGURES.get(args.task)
+        if figure is not None:  # the figure sits next to the results it draws
+            print(figure(results, os.path.splitext(args.out)[0] + ".png"))
 
 
 if __name__ == "__main__":

@@ -212,6 +212,7 @@ for field_name in AGENT_BOOL_FIELDS:
 for label, kwargs, name in [
     ("gamma>1", dict(gamma=1.5), "gamma"), ("gamma<0", dict(gamma=-0.1), "gamma"),
     ("trace_lambda>1", dict(trace_lambda=2.0), "trace_lambda"),
+    ("eligibility_rise_ms<0", dict(eligibility_rise_ms=-1.0), "eligibility_rise_ms"),
     ("actor_lr<0", dict(actor_lr=-1.0), "actor_lr"), ("critic_lr<0", dict(critic_lr=-1e-3), "critic_lr"),
     ("ne_gain<0", dict(ne_gain=-1.0), "ne_gain"), ("ach_gain<0", dict(ach_gain=-1.0), "ach_gain"),
     ("reward_baseline_rate<0", dict(reward_baseline_rate=-0.5), "reward_baseline_rate"),
