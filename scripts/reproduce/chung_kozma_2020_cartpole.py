@@ -16,9 +16,10 @@ is >= 500, i.e. 100 perfect episodes in a row (the sampled, learning policy; no 
 evaluation). ``t_f``: the first training episode with return 500.
 
 Our agent: ``SpikingAgent`` with its CartPole-v1 hyperparameters (agents/hyperparams/
-spiking.yaml: order-2 Fourier basis, 81 Poisson inputs <= 200 Hz, LIF critic (V = -0.2 +
-value_scale x rate, rate in spikes / ms / neuron) and 2 x 20 LIF actor neurons (logits =
-logit_scale x group rate), 20 ms per step, gamma 0.98, trace lambda 0.5, reward x 0.02).
+spiking.yaml: order-2 Fourier basis, 81 Poisson inputs <= 200 Hz, 160 LIF critic neurons
+(V = -0.2 + 10 x rate, rate in spikes / ms / neuron; critic synapses bounded at 5) and
+2 x 20 LIF actor neurons (logits = 200 x group rate), 20 ms per step, gamma 0.98, trace
+lambda 0.5, reward x 0.02, learning rates 0.05).
 PPO: stable-baselines3 with rl-zoo3's CartPole-v1 hyperparameters (8 envs; episodes
 counted over all 8). Both are trained by ``scripts/bench_agent.py``'s CartPole runners
 (the same seeds, the same greedy-evaluation schedule: 20 episodes every 2,000 env steps,
