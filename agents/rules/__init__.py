@@ -11,7 +11,7 @@ Public API::
 Every rule is a frozen dataclass of parameters (defaults from its paper, or marked as a
 model choice) whose ``build()`` returns the rule as DATA (neuron traces, eligibility
 traces, conversions, bounds) run by the engine's one generic kernel
-(:func:`agents.snn.kernels.run_network`). ``params.modulators`` lists the engine
+(:func:`agents.snn.kernels.run_population`). ``params.modulators`` lists the engine
 modulator names the rule reads ("DA", "ACh", "NE", "5HT"; see
 :mod:`agents.neuromodulators`). An unknown name raises ``ValueError`` listing the known
 ones; negative / zero time constants, NaN or infinite gains and inverted bounds raise
