@@ -25,7 +25,7 @@ def _list(_args: argparse.Namespace) -> int:
     from agents.rules import rule_names
     from agents.spiking_agent import SpikingAgent
 
-    print("tasks (also any Gymnasium id with Discrete actions, e.g. CartPole-v1):")
+    print("tasks (also any Gymnasium id with Discrete or Box actions, e.g. CartPole-v1):")
     for env_id in neuromod_gym.task_ids():
         print(f"  {env_id}")
     print("agents:  spiking[:ARCHITECTURE[:RULE]][+ne|+ach|+tonic_ne|-da|+shuffled_da]  "

@@ -210,6 +210,19 @@ def test_stable_baselines3_evaluate_policy_runs(cls, params):
     assert np.isfinite(mean) and np.isfinite(std)
 
 
+def test_the_evaluation_protocol_plays_box_actions():
+    """``evaluate`` (the harness's one protocol) hands a Box env arrays of its shape and
+    dtype, one by one and batched, with the same returns."""
+    from neuromod_gym.experiments.evaluation import evaluate
+
+    agent = RateTwinAgent("Pendulum-v1", seed=0)
+    agent.learn(100)
+    one_by_one = evaluate(agent, "Pendulum-v1", n_episodes=3, seed=5)
+    batched = evaluate(agent, "Pendulum-v1", n_episodes=3, seed=5, batch=3)
+    assert np.all(np.isfinite(one_by_one)) and np.all(one_by_one < 0)
+    np.testing.assert_allclose(batched, one_by_one)
+
+
 # ----------------------------------------------------------------------------- learning
 # measured with bench_agent openfield_box (OPENFIELD_BOX_PARAMS); the criterion is that
 # bench's: median latency of trials 46-50 <= 50 % of trials 1-5, per seed

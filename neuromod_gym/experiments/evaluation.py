@@ -50,12 +50,20 @@ def evaluate(agent, env_id: str, n_episodes: int = 10, seed: int = EVAL_SEED,
                 action, state = agent.predict(obs, state=state, episode_start=np.array([start]),
                                               deterministic=True)
                 start = False
-                obs, reward, terminated, truncated, _ = env.step(int(np.asarray(action).reshape(-1)[0]))
+                obs, reward, terminated, truncated, _ = env.step(_env_action(env.action_space, action))
                 returns[i] += float(reward)
                 done = terminated or truncated
     finally:
         env.close()
     return returns
+
+
+def _env_action(space, action):
+    """One env's action from ``predict``'s output: an int for Discrete spaces (predict may
+    return a 0-d or 1-element array), an array of the space's shape and dtype for Box."""
+    if isinstance(space, gym.spaces.Box):
+        return np.asarray(action, dtype=space.dtype).reshape(space.shape)
+    return int(np.asarray(action).reshape(-1)[0])
 
 
 def _evaluate_batched(agent, env_id: str, n_episodes: int, seed: int, batch: int) -> np.ndarray:
@@ -73,7 +81,8 @@ def _evaluate_batched(agent, env_id: str, n_episodes: int, seed: int, batch: int
                                            deterministic=True)
                 start = False
                 for i in np.nonzero(~done)[0]:
-                    o, reward, terminated, truncated, _ = envs[i].step(int(actions[i]))
+                    o, reward, terminated, truncated, _ = envs[i].step(
+                        _env_action(envs[i].action_space, actions[i]))
                     obs[i] = o
                     returns[first + i] += float(reward)
                     done[i] = terminated or truncated

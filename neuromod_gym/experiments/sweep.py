@@ -129,7 +129,7 @@ def resolve_task(name: str) -> str:
             return candidate
     raise ValueError(f"unknown task {name!r}; neuromod-gym tasks: "
                      f"{[t.split('/')[-1] for t in neuromod_gym.task_ids()]} (or any "
-                     "registered Gymnasium id with Discrete actions, e.g. CartPole-v1)")
+                     "registered Gymnasium id with Discrete or Box actions, e.g. CartPole-v1)")
 
 
 # ----------------------------------------------------------------------------- agents
