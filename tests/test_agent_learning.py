@@ -65,6 +65,37 @@ def test_negative_controls_do_not_learn_cartpole(dopamine):
     assert max(scores) < 100, scores
 
 
+def test_critic_weight_bound_caps_the_critic_only():
+    """``critic_w_max`` (the CartPole entry's guard against the critic collapse) holds the
+    critic's synapses at or below it (they reach it) while the actor's grow past it towards
+    ``w_max``, over 2 seeds; without it the same critic grows past the bound."""
+    bound = 1.6  # above the initial weights (<= 1.5), below where 2,000 steps take them
+    for seed in range(2):
+        bounded = SpikingAgent("CartPole-v1", seed=seed, n_critic=40, critic_w_max=bound)
+        free = SpikingAgent("CartPole-v1", seed=seed, n_critic=40, critic_w_max=None)
+        bounded.learn(2000)
+        free.learn(2000)
+        critic = bounded.unit_group == 0
+        assert 0.95 * bound < bounded.weights[critic].max() <= bound, bounded.weights[critic]
+        assert free.weights[critic].max() > bound, free.weights[critic].max()
+        assert bounded.weights[~critic].max() > bound, bounded.weights[~critic].max()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "3", True, 1.0, 11.0])
+def test_critic_weight_bound_refuses_bad_values(value):
+    """Not a finite number, below the initial weights (w_init_max 1.5) or above w_max (10):
+    a ValueError naming critic_w_max."""
+    with pytest.raises(ValueError, match="critic_w_max"):
+        SpikingAgent("CartPole-v1", seed=0, critic_w_max=value)
+
+
+def test_critic_weight_bound_survives_a_checkpoint(tmp_path):
+    for bound in (4.0, None):
+        agent = SpikingAgent("CartPole-v1", seed=0, critic_w_max=bound)
+        loaded = SpikingAgent.load(agent.save(tmp_path / "agent.npz"))
+        assert loaded.params.critic_w_max == bound
+
+
 @pytest.mark.parametrize("cls", [SpikingAgent, RateTwinAgent])
 def test_reversal_bandit_optimal_choices(cls):
     """Optimal-choice rate over trials 2,000-4,000 clearly above chance (0.5) in every seed."""

