@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from agents.snn import (
     LIF,
@@ -285,6 +286,26 @@ def test_state_dict_round_trip_continues_identically():
     b.run(300)
     assert np.array_equal(a.weights(), b.weights())
     assert np.array_equal(a.v, b.v)
+
+
+def test_a_refused_state_leaves_the_network_untouched():
+    """A state whose LAST key has the wrong shape, or values of the wrong kind, is refused
+    with a ValueError naming the key, and nothing of it is loaded (no half-loaded state)."""
+    net = small_w(population_size=1)
+    net.run(200)
+    before = net.state_dict()
+    donor = small_w(population_size=1, seed=4)
+    donor.run(350)
+    keys = list(donor.state_dict())
+    wrong_kind = np.full(np.shape(before[keys[0]]), "x")
+    for key, bad in ((keys[-1], np.zeros((3, 1, 4))), (keys[0], wrong_kind)):
+        state = dict(donor.state_dict())
+        state[key] = bad
+        with pytest.raises(ValueError, match=repr(key)):
+            net.load_state_dict(state)
+        after = net.state_dict()
+        for k in before:
+            assert np.array_equal(np.asarray(after[k]), np.asarray(before[k])), k
 
 
 def test_float32_mode_is_compact_and_close():

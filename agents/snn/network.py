@@ -775,11 +775,21 @@ class Network:
         missing = [k for k in self._STATE if k not in state]
         if missing:  # checked up front: a KeyError half-way would leave a half-loaded state
             raise ValueError(f"state lacks {missing}")
-        for k in self._STATE:
+        values = {}
+        for k in self._STATE:  # every key checked before any is written: never half-loaded
             current = getattr(self, k)
             value = np.asarray(state[k])
             if np.shape(current) != value.shape:
                 raise ValueError(f"state {k!r}: expected shape {np.shape(current)}, got {value.shape}")
+            expected = current.dtype if isinstance(current, np.ndarray) else np.asarray(current).dtype
+            try:
+                value = value.astype(expected, casting="same_kind")
+            except TypeError:
+                raise ValueError(f"state {k!r}: expected {expected} values, "
+                                 f"got {value.dtype}") from None
+            values[k] = value
+        for k, value in values.items():
+            current = getattr(self, k)
             if isinstance(current, np.ndarray):
                 current[...] = value
             else:
