@@ -251,11 +251,7 @@ def main(argv=None) -> int:
               f"mean latency trials 31-40: {late_ach:.2f} s vs {late_da:.2f} s "
               f"({reduction:.0%} lower, Mann-Whitney p = {p_value:.2g}) | "
               f"{shared.verdict(ok)} |")
-    if not args.no_figure:
-        plot(results, args.figure)
-        print(f"figure: {args.figure}")
-    print(f"VERDICT: {shared.verdict(ok)}")
-    return 0 if ok else 1
+    return shared.finish(args, ok, lambda path: plot(results, path))
 
 
 if __name__ == "__main__":

@@ -238,11 +238,8 @@ def main(argv=None) -> int:
         ok = spiking["ck"] <= CK_SOLVED_MEAN
         measured = (f"spiking median episodes-to-solve {_fmt(spiking['ck'])} "
                     f"({spiking['ck_solved']}/{n} seeds solved by episode {max_episodes})")
-    if not args.no_figure:
-        figure(summary, max_episodes, args.figure)
-        print(f"figure: {args.figure}")
     print(f"{measured}: {model.verdict(ok)}")
-    return 0 if ok else 1
+    return model.finish(args, ok, lambda path: figure(summary, max_episodes, path))
 
 
 if __name__ == "__main__":

@@ -215,11 +215,7 @@ def main(argv=None) -> int:
               + f"); critic-free (DA = reward): reaches it in {n - n_cf}/{n} (median "
               f"{np.median(cf_ratios):.2f}; " + ", ".join(f"{x:.2f}" for x in cf_ratios)
               + f") | {model.verdict(ok)} |")
-    if not args.no_figure:
-        plot(results, args.figure)
-        print(f"figure: {args.figure}")
-    print(f"VERDICT: {model.verdict(ok)}")
-    return 0 if ok else 1
+    return model.finish(args, ok, lambda path: plot(results, path))
 
 
 if __name__ == "__main__":

@@ -292,11 +292,7 @@ def main(argv=None) -> int:
               f"{np.median([r['weight_ratio'] for r in ctl]):.2f} / "
               f"{np.median([r['response_ratio'] for r in ctl]):.2f} ({n_ctl}/{n_seeds} within "
               f"[0.8, 1.25]) | {model.verdict(ok)} |")
-    if not args.no_figure:
-        plot(results, args.figure)
-        print(f"figure: {args.figure}")
-    print(f"VERDICT: {model.verdict(ok)}")
-    return 0 if ok else 1
+    return model.finish(args, ok, lambda path: plot(results, path))
 
 
 if __name__ == "__main__":

@@ -237,11 +237,7 @@ def main(argv=None) -> int:
               + ", ".join(f"{sum(r['w'] < r['mean'] + 2 * r['sd'] for r in control_results if r['condition'] == c)}/{n_seeds} ({c})"
                           for c in controls)
               + f" | {model.verdict(ok)} |")
-    if not args.no_figure:
-        plot(results, args.figure, duration)
-        print(f"figure: {args.figure}")
-    print(f"VERDICT: {model.verdict(ok)}")
-    return 0 if ok else 1
+    return model.finish(args, ok, lambda path: plot(results, path, duration))
 
 
 if __name__ == "__main__":

@@ -140,3 +140,13 @@ def parse_run_args(description: str, figure_name: str, argv=None, min_duration_s
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
+
+
+def finish(args, ok: bool, draw) -> int:
+    """The common end of every reproduction script: ``draw(path)`` the figure to
+    ``args.figure`` unless ``--no-figure``, print the verdict; -> the exit status (1 on FAIL)."""
+    if not args.no_figure:
+        draw(args.figure)
+        print(f"figure: {args.figure}")
+    print(f"VERDICT: {verdict(ok)}")
+    return 0 if ok else 1

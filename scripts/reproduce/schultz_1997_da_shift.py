@@ -365,11 +365,7 @@ def main(argv=None) -> int:
               f"{int(np.sum(us_r <= US_MAX))}/{n_seeds}); omission dip {pct(dip_r)} (median "
               f"{100 * np.median(dip_r):.0f}, >= 20 % in {int(np.sum(dip_r >= DIP_MIN))}/"
               f"{n_seeds}) | **{model.verdict(ok)}** |")
-    if not args.no_figure:
-        plot(results, args.figure, duration)
-        print(f"figure: {args.figure}")
-    print(f"VERDICT: {model.verdict(ok)}")
-    return 0 if ok else 1
+    return model.finish(args, ok, lambda path: plot(results, path, duration))
 
 
 if __name__ == "__main__":
