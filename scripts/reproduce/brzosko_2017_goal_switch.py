@@ -161,9 +161,7 @@ def plot(results, path: Path) -> None:
     fig.text(0.5, 0.005, "paths: black dot = release point; dashed circle = first goal, "
              "solid = moved goal", ha="center", fontsize=8)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    shared.save_figure(fig, path, dpi=110)
 
 
 def parse_args(argv=None):

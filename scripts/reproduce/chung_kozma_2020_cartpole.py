@@ -63,8 +63,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import izhikevich_2007_model as model  # noqa: E402  (the shared command line)
-import numpy as np  # noqa: E402
+import izhikevich_2007_model as model
+import numpy as np
 
 CK_SOLVED_MEAN, CK_SOLVED_SD = 169.5, 23.5   # C&K 2020, episodes to solve, 10 runs
 CK_PERFECT_MEAN, CK_PERFECT_SD = 57.0, 24.0  # C&K 2020, first perfect episode (t_f)
@@ -183,9 +183,7 @@ def figure(summary: dict, max_episodes: int, path: Path) -> None:
     bottom.set_ylim(-0.02, 1.02)
     bottom.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=120)
 
 
 def main(argv=None) -> int:

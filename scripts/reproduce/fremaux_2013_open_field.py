@@ -85,9 +85,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))          # the reproductions
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # scripts/: bench_agent
 
-import bench_agent as bench  # noqa: E402  (sets one numba thread per worker first)
-import izhikevich_2007_model as model  # noqa: E402  (the reproductions' shared command line)
-import numpy as np  # noqa: E402
+import bench_agent as bench
+import izhikevich_2007_model as model
+import numpy as np
 
 TD_LTP = "TD-LTP actor-critic"
 CRITIC_FREE = "critic-free (DA = reward)"
@@ -158,9 +158,7 @@ def plot(results: list[dict], path: Path) -> None:
     fig.suptitle("Fremaux, Sprekeler & Gerstner (2013): open field, spiking TD actor-critic "
                  "vs critic-free")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=110)
 
 
 def main(argv=None) -> int:

@@ -233,9 +233,7 @@ def plot(results, path: Path) -> None:
     ax.set_title("all seeds")
     fig.suptitle("Izhikevich (2007) classical conditioning with the engine")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=110)
 
 
 def main(argv=None) -> int:

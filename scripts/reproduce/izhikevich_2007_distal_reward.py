@@ -155,9 +155,7 @@ def plot(results, path: Path, duration_s: int) -> None:
     ax.set_title(f"weights, paired seed {first['seed']}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=110)
 
 
 def main(argv=None) -> int:

@@ -142,6 +142,15 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def save_figure(fig, path, dpi: int = 110, **savefig_kwargs) -> None:
+    """Write a reproduction's figure to ``path`` (folders created) and release it."""
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, **savefig_kwargs)
+    plt.close(fig)
+
+
 def finish(args, ok: bool, draw) -> int:
     """The common end of every reproduction script: ``draw(path)`` the figure to
     ``args.figure`` unless ``--no-figure``, print the verdict; -> the exit status (1 on FAIL)."""

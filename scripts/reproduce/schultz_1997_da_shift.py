@@ -303,9 +303,7 @@ def plot(results, path: Path, duration_s: int) -> None:
     ax.set_title(f"trained (second half of {duration_s} s)", fontsize=10)
     fig.suptitle("Schultz, Dayan & Montague (1997) Fig. 1 with the spiking critic on "
                  "TraceConditioning-v0: DA (TD error) moves from the US to the CS")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=110, bbox_inches="tight")
 
 
 def main(argv=None) -> int:

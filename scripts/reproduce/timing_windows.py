@@ -412,9 +412,7 @@ def plot(results, path: Path) -> None:
 
     fig.suptitle("Timing windows: ours (lines) against the slice literature (points / bands)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    model.save_figure(fig, path, dpi=110)
 
 
 def parse_overrides(items) -> dict:
