@@ -855,12 +855,8 @@ class ThreeFactorAgent:
                     probabilities = _softmax(np.log(probabilities + 1e-300)
                                              / self.modulation.temperature())
                 step.action = env_action = int(self._rng.choice(self.n_actions, p=probabilities))
-            if rise:  # the cascade's one home, shared with the vector path
-                _rise_decay_and_add(trace[None], self._rise_trace[None], rise, decay,
-                                    self._unit_factor(step)[None], step.eligibility[None])
-            else:
-                trace *= decay
-                trace += self._unit_factor(step)[:, None] * step.eligibility
+            _advance_traces(trace[None], self._rise_trace[None], rise, decay,
+                            self._unit_factor(step)[None], step.eligibility[None])
             next_obs, reward, terminated, truncated, info = env.step(env_action)
             self.num_timesteps += 1
             episode_return += float(reward)
@@ -1033,11 +1029,8 @@ class ThreeFactorAgent:
                                              self.n_actions - 1)
             factor = self._unit_factor_batch(actions, probabilities)
             factor[~active] = 0.0
-            if rise:
-                _rise_decay_and_add(traces, episodes.rise_traces, rise, decay, factor,
-                                    episodes.eligibility)
-            else:
-                _decay_and_add(traces, decay, factor, episodes.eligibility)
+            _advance_traces(traces, episodes.rise_traces, rise, decay, factor,
+                            episodes.eligibility)
             old_values, old_q = episodes.values, episodes.q
             new_obs, rewards, terminated, truncated, infos = env.step(
                 self._box_to_env(actions) if self.continuous_actions else actions)
@@ -1315,6 +1308,17 @@ def _decay_and_add(traces, decay, factor, eligibility):
             f = factor[b, j]
             for i in range(traces.shape[2]):
                 traces[b, j, i] = traces[b, j, i] * decay + f * eligibility[b, j, i]
+
+
+def _advance_traces(traces, rise_traces, rise, decay, factor, eligibility) -> None:
+    """One env step of the synaptic traces z of every copy ``b`` (all arrays (B, n_out,
+    n_in), ``factor`` (B, n_out)): the single exponential when ``rise`` is 0, else the
+    rising cascade (module docstring, "Eligibility time course"). The one home of the trace
+    update, for the single-env and the vector-env paths."""
+    if rise:
+        _rise_decay_and_add(traces, rise_traces, rise, decay, factor, eligibility)
+    else:
+        _decay_and_add(traces, decay, factor, eligibility)
 
 
 @numba.njit(cache=True, nogil=True)
