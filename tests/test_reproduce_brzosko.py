@@ -8,30 +8,20 @@ Also: an agent's run depends on its seed only (the same numbers alone as inside 
 so the population batching of the script changes nothing."""
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts" / "reproduce"
+from tests.reproduction_run import SCRIPTS, run_quick
+
 sys.path.insert(0, str(SCRIPTS))
 
 import brzosko_2017_model as model  # noqa: E402
 
 
 def test_quick_goal_switch_passes():
-    env = dict(os.environ, TQDM_DISABLE="1")
-    out = subprocess.run([sys.executable, str(SCRIPTS / "brzosko_2017_goal_switch.py"),
-                          "--quick", "--no-figure"],
-                         capture_output=True, text=True, env=env, timeout=900, check=False)
-    print(out.stdout)
-    assert "CRITERION" in out.stdout
-    verdicts = [line for line in out.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
-    assert len(verdicts) == 3, out.stdout + out.stderr
-    assert out.returncode == 0 and "VERDICT: PASS" in out.stdout, out.stdout + out.stderr
+    run_quick("brzosko_2017_goal_switch.py", 3, timeout=900)
 
 
 def test_agent_alone_equals_agent_in_batch():

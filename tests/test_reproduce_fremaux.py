@@ -5,20 +5,8 @@ the critic-free ablation's ratio is above the actor-critic's in both seeds. The 
 criterion is measured by the script over 10 seeds (BENCHMARKS.md)."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce" / "fremaux_2013_open_field.py"
+from tests.reproduction_run import run_quick
 
 
 def test_quick_open_field_reproduction_passes():
-    env = dict(os.environ, TQDM_DISABLE="1")
-    out = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--no-figure", "--threads", "2"],
-                         capture_output=True, text=True, env=env, timeout=600, check=False)
-    print(out.stdout)
-    assert "CRITERION" in out.stdout
-    verdicts = [line for line in out.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
-    assert len(verdicts) == 2, out.stdout + out.stderr
-    assert out.returncode == 0 and "VERDICT: PASS" in out.stdout, out.stdout + out.stderr
+    run_quick("fremaux_2013_open_field.py", 2, "--threads", "2")
