@@ -58,8 +58,11 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: parallel seeds
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+if __name__ == "__main__":  # only when run as a script: set in a process that has already
+    # imported numba (a test importing this module), a changed NUMBA_NUM_THREADS makes numba
+    # refuse to compile once its threads run
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: parallel seeds
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
@@ -720,14 +723,7 @@ OPENFIELD_BOX_PARAMS = {
     "twin": {"action_noise": 0.7},
     "spiking": {"action_noise": 0.7, "n_per_action": 5, "action_scale": 30.0},
 }
-OPENFIELD_BOX_LEARNERS = {
-    "spiking": ("spiking", {}),
-    "twin": ("twin", {}),
-    "ppo": ("ppo", {}),
-    "spiking (dopamine off)": ("spiking", {"dopamine": "off"}),
-    "spiking (dopamine shuffled)": ("spiking", {"dopamine": "shuffled"}),
-    "twin (dopamine off)": ("twin", {"dopamine": "off"}),
-}
+OPENFIELD_BOX_LEARNERS = {**OPENFIELD_LEARNERS, "twin (dopamine off)": ("twin", {"dopamine": "off"})}
 
 
 def run_openfield_box(job) -> dict:

@@ -12,28 +12,21 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce" / "schultz_1997_da_shift.py"
+from tests.reproduction_run import SCRIPTS, run_quick
+
+SCRIPT = SCRIPTS / "schultz_1997_da_shift.py"
 
 
 def _load_script():
-    # The script pins NUMBA_NUM_THREADS / OMP_NUM_THREADS for its worker processes; keep
-    # them out of the rest of the test session.
-    saved = dict(os.environ)
+    # imported, not run: the script pins the thread counts only as __main__
     sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        spec = importlib.util.spec_from_file_location("schultz_1997_da_shift", SCRIPT)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    spec = importlib.util.spec_from_file_location("schultz_1997_da_shift", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
@@ -57,11 +50,4 @@ def test_alignment_matches_the_task_events():
 
 
 def test_quick_reproduction_passes():
-    env = dict(os.environ, TQDM_DISABLE="1")
-    out = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--no-figure"],
-                         capture_output=True, text=True, env=env, timeout=600, check=False)
-    print(out.stdout)
-    assert "CRITERION" in out.stdout
-    verdicts = [line for line in out.stdout.splitlines() if line.startswith(("PASS", "FAIL"))]
-    assert len(verdicts) == 3, out.stdout + out.stderr
-    assert out.returncode == 0 and "VERDICT: PASS" in out.stdout, out.stdout + out.stderr
+    run_quick(SCRIPT.name, 3)

@@ -58,8 +58,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: parallel seeds
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+if __name__ == "__main__":  # only when run as a script: set in a process that has already
+    # imported numba (a test importing this module), a changed NUMBA_NUM_THREADS makes numba
+    # refuse to compile once its threads run
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: parallel seeds
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

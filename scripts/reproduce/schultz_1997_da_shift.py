@@ -101,8 +101,11 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: seeds run in parallel
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+if __name__ == "__main__":  # only when run as a script: set in a process that has already
+    # imported numba (a test importing this module), a changed NUMBA_NUM_THREADS makes numba
+    # refuse to compile once its threads run
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")  # one core per worker: seeds run in parallel
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import izhikevich_2007_model as model  # the shared command line; adds the repo root
