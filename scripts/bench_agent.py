@@ -37,14 +37,24 @@ of 8 CartPole-v1 against PPO (8 envs), same process, same evaluation schedule: e
 steps/s over training time and training seconds to a greedy evaluation >= 475.
 
 DistalReward-v0 and TraceConditioning-v0 (issue 5): each learner trains on ONE run of the
-task and is scored on its own (sampled, learning) behaviour. ``distal``: 500 trials;
-scored over trials 400-499 (0-based: the last 100 of the first 500), P(rewarded response
-| rewarded cue) >= 0.8 AND P(rewarded response | the other cues) <= 0.65 (chance 0.5;
+task. ``distal`` (Izhikevich 2007, Cereb Cortex 17:2443, the instrumental-conditioning
+setting: 4 cues, 2 responses, one rewarded pairing, reward 1-3 s after it, 100-ms steps,
+ITI 100-300 ms) is scored by the pre-declared FROZEN evaluation (``distal_frozen_eval``;
+declared before its numbers were seen): after exactly 500 training trials the trained
+agent plays 2,000 trials (~500 presentations of the rewarded cue) of a SEPARATE env
+(seeded ``EVAL_SEED + seed``, same rewarded pairing, same delays) through
+``predict(..., deterministic=False)``: sampled, because P(response | cue) is a property of
+the stochastic policy; plasticity frozen (``predict`` never changes weights: checked
+bitwise every run); not counted in the budget. A seed passes when P(rewarded response |
+rewarded cue) >= 0.8 AND P(rewarded response | the other cues) <= 0.65 (chance 0.5;
 "always give the rewarded response" scores 1.0 / 1.0 and fails); the same learners with
-the reward delay moved to 8-10 s must stay at chance. ``trace``: 200 trials; scored over
-trials 150-199 (the last 50 of the first 200), lick rate on the actions of the CS-US delay
-(CS onset to the last observation before the US) >= 0.7 AND in the inter-trial interval
-<= 0.2. Learners: spiking, twin, PPO (ppo.yaml), spiking with dopamine off / shuffled.
+the reward delay moved to 8-10 s must stay at chance. The earlier score, the learner's own
+sampled behaviour in training trials 400-499 (~25 presentations), is printed beside it as
+a secondary column. ``trace``: 200 trials; scored on the learner's own (sampled, learning)
+behaviour over trials 150-199 (the last 50 of the first 200), lick rate on the actions of
+the CS-US delay (CS onset to the last observation before the US) >= 0.7 AND in the
+inter-trial interval <= 0.2. Learners: spiking, twin, PPO (ppo.yaml), spiking with
+dopamine off / shuffled.
 
 Prints a markdown table (paste it into BENCHMARKS.md ## Agents) and writes per-seed
 results as JSON (``--out``).
@@ -596,13 +606,15 @@ def _trained_on_trials(kind: str, seed: int, params: dict, env_id: str, n_trials
                           keep_going=lambda: len(env.latency_ms) < n_trials)
 
 
-def _learn_one_run(kind: str, seed: int, params: dict, env, n_trials: int, keep_going):
+def _learn_one_run(kind: str, seed: int, params: dict, env, n_trials: int, keep_going,
+                   return_agent: bool = False):
     """Train one learner on ONE run of ``env`` (the agent seeds the run, later resets are
-    the next trials) while ``keep_going()`` -> ``env``. A trial takes at most a few hundred
-    steps, so the step budget of 1,000 per trial never binds."""
+    the next trials) while ``keep_going()`` -> ``env`` (``(agent, env)`` with
+    ``return_agent``: for a frozen evaluation of the trained agent). A trial takes at most
+    a few hundred steps, so the step budget of 1,000 per trial never binds."""
     agent = make_learner(kind, env, seed, params)
     agent.learn(n_trials * 1000, callback=lambda *_: keep_going())
-    return env
+    return (agent, env) if return_agent else env
 
 
 def openfield_latency_claim(latency_ms, ratio: float = OPENFIELD_RATIO) -> dict:
@@ -981,10 +993,17 @@ def plan_speed(args, seeds):
 # own training behaviour, read from ``info["latent"]`` by a recording wrapper (the agents
 # never see it). PPO uses ppo.yaml's entry for the env, on the same budget in trials.
 DISTAL_ID = "neuromod_gym/DistalReward-v0"
-DISTAL_TRIALS = 500                   # trials per seed (one run)
-DISTAL_WINDOW = (400, 500)            # scored trials: the last 100 of the first 500 (0-based, end excluded)
+DISTAL_TRIALS = 500                   # training trials per seed (one run); the frozen evaluation follows trial 499
+DISTAL_WINDOW = (400, 500)            # secondary, on-policy score: training trials 400-499 (0-based, end excluded)
 DISTAL_ON_TARGET = 0.8                # P(rewarded response | rewarded cue) >= this ...
 DISTAL_OFF_LIMIT = 0.65               # ... and P(rewarded response | the other cues) <= this (chance 0.5)
+# Frozen evaluation (the primary score; pre-declared before its numbers were seen): 2,000
+# trials ~ 500 presentations of the rewarded cue (4 cues), binomial SE <= 0.018 at p = 0.8
+# (0.022 at worst), ~1,500 of the others (SE <= 0.013), so a seed's pass / fail reflects its
+# policy rather than the sample: with the 25 presentations of trials 400-499 a true p of
+# 0.8 passed only 62 % of the time. predict costs ~0.1 ms per step (spiking), so the
+# evaluation adds well under a second of a seed's ~3 s (PPO: a few seconds).
+DISTAL_EVAL_TRIALS = 2000
 DISTAL_LONG_DELAY_MS = (8000.0, 10000.0)
 TRACE_ID = "neuromod_gym/TraceConditioning-v0"
 TRACE_TRIALS = 200                    # trials per seed (one run)
@@ -1070,14 +1089,101 @@ def trace_claim(latent: list[dict], window=TRACE_WINDOW) -> dict:
             "meets_claim": bool(lick_cs >= TRACE_CS_TARGET and lick_iti <= TRACE_ITI_LIMIT)}
 
 
+class _RecordDistalRun(_RecordLatent):
+    """:class:`_RecordLatent` that also counts completed trials: a step completes a trial
+    exactly when its new observation is the next trial's cue (event ``"cue"``)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.trials_complete = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        self.trials_complete += "cue" in info["events"]
+        return obs, reward, terminated, truncated, info
+
+
+def distal_train(kind: str, seed: int, params: dict, env_kwargs: dict | None = None,
+                 n_trials: int = DISTAL_TRIALS):
+    """Train one learner on ONE run of DistalReward-v0 (made with ``env_kwargs``) until
+    exactly ``n_trials`` trials are complete (training stops after the step that ends trial
+    ``n_trials - 1``, its weight update applied) -> ``(agent, recording wrapper)``."""
+    import neuromod_gym  # noqa: F401  (registers the tasks)
+
+    env = _RecordDistalRun(gym.make(DISTAL_ID, **(env_kwargs or {})))
+    return _learn_one_run(kind, seed, params, env, n_trials, return_agent=True,
+                          keep_going=lambda: env.trials_complete < n_trials)
+
+
+def distal_learned_parameters(agent) -> list[np.ndarray]:
+    """Copies of everything a learner learns: the synaptic weights of the spiking agent and
+    the twin (actor and critic groups alike: ``weights``), the policy and value networks of
+    a stable-baselines3 model. Compared bitwise before and after a frozen evaluation."""
+    if hasattr(agent, "model"):  # BaselineAgent
+        return [t.detach().cpu().numpy().copy() for t in agent.model.policy.state_dict().values()]
+    return [np.array(agent.weights, copy=True)]
+
+
+def distal_frozen_eval(agent, seed: int, rewarded_cue: int, rewarded_response: int,
+                       env_kwargs: dict | None = None,
+                       n_trials: int = DISTAL_EVAL_TRIALS) -> list[dict]:
+    """The frozen evaluation of DistalReward-v0 -> ``info["latent"]`` of every step (for
+    :func:`distal_claim` over trials ``(0, n_trials)``; the bench reads latent for scoring
+    only).
+
+    A SEPARATE env made with the training run's ``env_kwargs`` and its rewarded pairing
+    (``rewarded_cue``, ``rewarded_response``: the same task, a new cue sequence), reset once
+    with seed ``EVAL_SEED + seed``, ``n_trials`` trials in one episode (so the agent's
+    neural state and its sampling stream start once, as within a training episode). The
+    agent acts through ``agent.predict(obs, state, episode_start, deterministic=False)``:
+    sampled from its stochastic policy (P(response | cue) is a property of that policy;
+    greedy would let a control with a tiny bias score 1.0). ``predict`` never learns, so
+    these steps are not part of the training budget; rewards still fall due but reach no
+    learner."""
+    import neuromod_gym  # noqa: F401  (registers the tasks)
+    from neuromod_gym.experiments.evaluation import _env_action
+
+    if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise ValueError(f"n_trials must be an int >= 1, got {n_trials!r}")
+    env = _RecordLatent(gym.make(DISTAL_ID, **{**(env_kwargs or {}),
+                                               "rewarded_cue": int(rewarded_cue),
+                                               "rewarded_response": int(rewarded_response),
+                                               "trials_per_episode": int(n_trials)}))
+    try:
+        obs, _ = env.reset(seed=EVAL_SEED + seed)
+        state, start, truncated = None, True, False
+        while not truncated:
+            action, state = agent.predict(obs, state=state, episode_start=np.array([start]),
+                                          deterministic=False)
+            start = False
+            obs, _, _, truncated, _ = env.step(_env_action(env.action_space, action))
+    finally:
+        env.close()
+    return env.latent
+
+
 def run_distal(job) -> dict:
+    """One learner and seed: 500 training trials, then the frozen evaluation (primary
+    score, ``meets_claim``) -> per-seed figures; ``train_*``: the secondary on-policy score
+    of training trials 400-499. Raises RuntimeError if the evaluation changed a learned
+    parameter."""
     name, seed, args = job
     kind, params, env_kwargs = DISTAL_LEARNERS[name]
     t0 = time.perf_counter()
-    env = _train_for_trials(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
-                            DISTAL_ID, env_kwargs, DISTAL_TRIALS)
-    return {"learner": name, "seed": seed, **distal_claim(env.latent),
-            "wall_s": round(time.perf_counter() - t0, 2)}
+    agent, env = distal_train(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                              env_kwargs)
+    train_s = time.perf_counter() - t0
+    before = distal_learned_parameters(agent)
+    run = env.latent[-1]
+    frozen = distal_claim(distal_frozen_eval(agent, seed, run["rewarded_cue"],
+                                             run["rewarded_response"], env_kwargs),
+                          window=(0, DISTAL_EVAL_TRIALS))
+    if not all(np.array_equal(a, b) for a, b in zip(before, distal_learned_parameters(agent))):
+        raise RuntimeError(f"{name}, seed {seed}: the frozen evaluation changed weights")
+    on_policy = distal_claim(env.latent)
+    return {"learner": name, "seed": seed, **frozen,
+            **{f"train_{k}": v for k, v in on_policy.items()},
+            "train_s": round(train_s, 2), "wall_s": round(time.perf_counter() - t0, 2)}
 
 
 def run_trace(job) -> dict:
@@ -1091,18 +1197,32 @@ def run_trace(job) -> dict:
 
 
 def distal_table(results: list[dict]) -> str:
-    lines = ["| learner | criterion met (P on >= 0.8 and P other <= 0.65) | "
-             "P(rewarded resp. \\| rewarded cue), mean [min, max] | "
-             "P(rewarded resp. \\| other cues), mean [min, max] | per seed (on / other) |",
-             "|---|---|---|---|---|"]
+    """Markdown table of a ``distal`` run: per learner, seeds meeting the criterion in the
+    frozen evaluation (primary) and in training trials 400-499 (secondary, on-policy), the
+    frozen P's and, for a per-seed pass rate k / n, the chance that a 10-seed set has >= 8
+    passes (the claim) or <= 1 pass (a negative control)."""
+    from scipy.stats import binom
+
+    lines = [f"| learner | criterion met, frozen eval ({DISTAL_EVAL_TRIALS} trials; P on >= "
+             f"{DISTAL_ON_TARGET} and P other <= {DISTAL_OFF_LIMIT}) | "
+             "P(rewarded resp. \\| rewarded cue), frozen, mean [min, max] | "
+             "P(rewarded resp. \\| other cues), frozen, mean [min, max] | "
+             "secondary: criterion met on-policy, trials 400-499 | "
+             "P(>= 8/10) / P(<= 1/10) at this rate | per seed, frozen (on / other) |",
+             "|---|---|---|---|---|---|---|"]
     for name in dict.fromkeys(r["learner"] for r in results):
         rows = [r for r in results if r["learner"] == name]
         on = [r["p_rewarded_on_cue"] for r in rows]
         off = [r["p_rewarded_other_cues"] for r in rows]
-        lines.append(f"| {name} | {sum(r['meets_claim'] for r in rows)}/{len(rows)} | "
+        met = sum(r["meets_claim"] for r in rows)
+        rate = met / len(rows)
+        lines.append(f"| {name} | {met}/{len(rows)} | "
                      f"{np.mean(on):.2f} [{min(on):.2f}, {max(on):.2f}] | "
                      f"{np.mean(off):.2f} [{min(off):.2f}, {max(off):.2f}] | "
-                     + " ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(on, off)) + " |")
+                     f"{sum(r['train_meets_claim'] for r in rows)}/{len(rows)} | "
+                     f"{binom.sf(7, 10, rate):.2f} / {binom.cdf(1, 10, rate):.2f} | "
+                     + " ".join(f"{r['seed']}: {a:.2f}/{b:.2f}" for r, a, b in zip(rows, on, off))
+                     + " |")
     return "\n".join(lines)
 
 
@@ -1112,9 +1232,11 @@ def distal_figure(results: list[dict], path: str, kernels: dict | None = None) -
     by the RL core's own update (``agents.architectures._rise_decay_and_add``), with the
     task's reward delays (1-3 s; control 8-10 s) shaded. ``kernels``: label -> (decay per
     step, eligibility_rise_ms); default: this yaml's rising kernel and the plain traces of
-    the earlier settings (0.95 spiking, 0.97 twin). Right: per seed, P(rewarded response |
-    rewarded cue) against P(rewarded response | other cues) for each learner, with the
-    criterion's region (>= 0.8, <= 0.65) shaded."""
+    the earlier settings (0.95 spiking, 0.97 twin). Middle: per seed, the frozen evaluation's
+    P(rewarded response | rewarded cue) against P(rewarded response | other cues) for each
+    learner, with the criterion's region (>= 0.8, <= 0.65) shaded (the primary score).
+    Right: per seed, P(rewarded response | rewarded cue) of the frozen evaluation against
+    that of training trials 400-499 (the secondary, on-policy score: ~25 presentations)."""
     import math
 
     import matplotlib
@@ -1127,7 +1249,7 @@ def distal_figure(results: list[dict], path: str, kernels: dict | None = None) -
                           "plain 0.95 / step (earlier spiking)": (0.95, 0.0),
                           "plain 0.97 / step (earlier twin)": (0.97, 0.0)}
     n_steps, dt_ms = 130, 100.0
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(16, 4.6))
     for label, (decay, rise_ms) in kernels.items():
         rise = math.exp(-dt_ms / rise_ms) if rise_ms > 0 else 0.0
         z, z1, out = np.zeros((1, 1, 1)), np.zeros((1, 1, 1)), []
@@ -1143,24 +1265,37 @@ def distal_figure(results: list[dict], path: str, kernels: dict | None = None) -
     left.set_ylabel("eligibility trace z (peak = 1)")
     left.set_title("Eligibility kernel of the RL core")
     left.legend(fontsize=7)
-    right.add_patch(plt.Rectangle((DISTAL_ON_TARGET, 0.0), 1.0 - DISTAL_ON_TARGET,
-                                  DISTAL_OFF_LIMIT, color="tab:green", alpha=0.12,
-                                  label="criterion met"))
+    middle.add_patch(plt.Rectangle((DISTAL_ON_TARGET, 0.0), 1.0 - DISTAL_ON_TARGET,
+                                   DISTAL_OFF_LIMIT, color="tab:green", alpha=0.12,
+                                   label="criterion met"))
+    right.axvspan(DISTAL_ON_TARGET, 1.02, color="tab:green", alpha=0.08)
+    right.axhspan(DISTAL_ON_TARGET, 1.02, color="tab:green", alpha=0.08)
     markers = "os^vDPX*"
     for i, name in enumerate(dict.fromkeys(r["learner"] for r in results)):
         rows = [r for r in results if r["learner"] == name]
         met = sum(r["meets_claim"] for r in rows)
-        right.scatter([r["p_rewarded_on_cue"] for r in rows],
-                      [r["p_rewarded_other_cues"] for r in rows], marker=markers[i % 8],
-                      s=22, alpha=0.8, label=f"{name}: {met}/{len(rows)}")
-    right.axhline(0.5, color="grey", lw=0.5)
-    right.axvline(0.5, color="grey", lw=0.5)
-    right.set_xlim(0, 1.02)
-    right.set_ylim(0, 1.02)
-    right.set_xlabel("P(rewarded response | rewarded cue), trials 400-499")
-    right.set_ylabel("P(rewarded response | other cues)")
-    right.set_title("DistalReward-v0, one point per seed")
-    right.legend(fontsize=6.5, loc="upper left")
+        style = dict(marker=markers[i % 8], s=22, alpha=0.75)
+        middle.scatter([r["p_rewarded_on_cue"] for r in rows],
+                       [r["p_rewarded_other_cues"] for r in rows],
+                       label=f"{name}: {met}/{len(rows)}", **style)
+        right.scatter([r["train_p_rewarded_on_cue"] for r in rows],
+                      [r["p_rewarded_on_cue"] for r in rows],
+                      label=f"{name}: {sum(r['train_meets_claim'] for r in rows)}/{len(rows)} "
+                            "on-policy", **style)
+    for ax in (middle, right):
+        ax.axhline(0.5, color="grey", lw=0.5)
+        ax.axvline(0.5, color="grey", lw=0.5)
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+    right.plot([0, 1], [0, 1], color="grey", lw=0.5, ls="--")
+    middle.set_xlabel(f"P(rewarded response | rewarded cue), frozen eval, {DISTAL_EVAL_TRIALS} trials")
+    middle.set_ylabel("P(rewarded response | other cues), frozen eval")
+    middle.set_title("DistalReward-v0 after 500 trials, one point per seed")
+    middle.legend(fontsize=6.5, loc="upper left")
+    right.set_xlabel("P(rewarded response | rewarded cue), training trials 400-499")
+    right.set_ylabel("same, frozen evaluation")
+    right.set_title("Frozen evaluation vs the on-policy score")
+    right.legend(fontsize=6, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
