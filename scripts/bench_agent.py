@@ -17,13 +17,17 @@ ReversalBandit-v0: 20,000 trials per seed (0.8 / 0.2, reversal every 100 trials,
 previous action and reward observed); optimal-choice rate over the last 2,000 trials and
 reversal latency (trials after a reversal until a trailing 20-trial window lying wholly
 after it exceeds 70% optimal; floor 20, censored at 100; median over reversals, then
-over seeds). Learners: the spiking agent and the twin, each with and without NE. Under the
-table, the pre-declared NE test: per-seed MEAN reversal latency, NE on vs NE off paired by
-seed, one-sided Wilcoxon signed-rank, p < 0.05 over >= 10 seeds. ``bandit-tune`` tunes
-both arms on the same budget (9 configurations each; run it on tuning seeds, e.g.
-``--first-seed 100 --seeds 5``) and marks each arm's winner by one objective: the smallest
-mean reversal latency among the configurations with >= 0.85 optimal choices over the last
-2,000 trials in every tuning seed.
+over seeds). Learners: the spiking agent and the twin, each with and without NE (NE on:
+change-point NE, ``ne_drive="change_point"``: a CUSUM of the agent's own negative
+prediction errors on its favourite arm bursts and pulls the action values toward their
+mean; Yu & Dayan 2005, Bouret & Sara 2005, Nassar et al. 2010;
+``agents.neuromodulators.ChangePointNE``). Under the table, the pre-declared NE test:
+per-seed MEAN reversal latency, NE on vs NE off paired by seed, one-sided Wilcoxon
+signed-rank, p < 0.05 over >= 10 seeds. ``bandit-tune`` tunes both arms on the same budget
+(9 configurations each; run it on tuning seeds, e.g. ``--first-seed 100 --seeds 5``) and
+marks each arm's winner by one objective: the smallest mean reversal latency among the
+configurations with >= 0.85 optimal choices over the last 2,000 trials in every tuning
+seed. With ``--out``, ``bandit`` draws ``bandit_figure`` next to the JSON.
 
 OpenFieldNavigation-v0 and VolatileCue-v0 (issue 5): ``openfield`` trains each learner on
 one run of 50 trials and compares the median escape latency of trials 46-50 with that of
@@ -62,6 +66,7 @@ results as JSON (``--out``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -320,33 +325,73 @@ def early_optimal_rate(optimal, reversal, n_trials: int = BANDIT_EARLY_TRIALS) -
     return float(np.mean(rates))
 
 
+# NE on = change-point NE (``agents.neuromodulators.ChangePointNE``); its effect is the
+# partial reset of the action values, so its learning-rate boost is off (ne_gain 0: a rate
+# model of the twin found no benefit from a boost, BENCHMARKS.md). NE off = the mechanism
+# disabled (``norepinephrine: False``).
+BANDIT_CHANGE_POINT_NE = {"norepinephrine": True, "ne_drive": "change_point", "ne_gain": 0.0}
+
+
+def bandit_change_point(actor_lr: float, threshold: float, drift: float,
+                        reset_fraction: float) -> dict:
+    """Parameters of an NE-on bandit learner: learning rate (per unit of DA x trace), CUSUM
+    threshold and drift (reward units), fraction of the action values' spread a burst
+    removes."""
+    return {**BANDIT_CHANGE_POINT_NE, "actor_lr": actor_lr, "ne_change_threshold": threshold,
+            "ne_change_drift": drift, "ne_reset_fraction": reset_fraction}
+
+
 # The four rows; each arm's values are its ``bandit-tune`` winner (seeds 100-104, 8,000
 # trials; BENCHMARKS.md): the NE-on rows are the yaml defaults.
 BANDIT_LEARNERS = {
-    "spiking (NE on)": ("spiking", {"norepinephrine": True, "actor_lr": 0.04, "ne_gain": 2.0}),
+    "spiking (NE on)": ("spiking", bandit_change_point(0.07, 2.0, 0.2, 0.8)),
     "spiking (NE off)": ("spiking", {"norepinephrine": False, "actor_lr": 0.1}),
-    "twin (NE on)": ("twin", {"norepinephrine": True, "actor_lr": 0.2, "ne_gain": 2.0}),
+    "twin (NE on)": ("twin", bandit_change_point(0.2, 1.0, 0.2, 0.5)),
     "twin (NE off)": ("twin", {"norepinephrine": False, "actor_lr": 0.4}),
 }
 # (NE on, NE off) rows compared by the pre-declared test.
 BANDIT_NE_PAIRS = (("spiking (NE on)", "spiking (NE off)"), ("twin (NE on)", "twin (NE off)"))
 
 
+BANDIT_BURST_PROFILE = 100     # NE burst rate recorded per trial since a reversal, 0..99
+
+
+def ne_burst_profile(bursts, reversal, n_trials: int = BANDIT_BURST_PROFILE) -> np.ndarray:
+    """Change-point NE bursts per trial ``k`` = 0..n_trials-1 after a reversal (the
+    reversal trial is k = 0), averaged over the reversals followed by ``n_trials``
+    trials: (n_trials,) burst probabilities."""
+    b = np.asarray(bursts, dtype=float)
+    starts = list(np.nonzero(reversal)[0]) + [len(b)]
+    rows = [b[a:a + n_trials] for a, c in zip(starts[:-1], starts[1:]) if c - a >= n_trials]
+    if not rows:
+        raise ValueError(f"no reversal followed by {n_trials} trials")
+    return np.mean(rows, axis=0)
+
+
 def bandit_one_run(kind: str, params: dict, seed: int, trials: int = BANDIT_TRIALS) -> dict:
     """Train one learner for ``trials`` trials of one run -> its asymptote (optimal
-    choices over the last 2,000 trials), reversal latencies (median, mean) and early
-    post-reversal optimal rate."""
+    choices over the last 2,000 trials), reversal latencies (median, mean), early
+    post-reversal optimal rate and (change-point NE) its burst profile after reversals
+    (``ne_bursts``: :func:`ne_burst_profile`; all zero with NE off)."""
     from neuromod_gym.envs import register_tasks
 
     register_tasks()
     env = _RecordOptimal(gym.make(BANDIT_ID))
     t0 = time.perf_counter()
-    make_learner(kind, env, seed, params).learn(trials)
+    agent = make_learner(kind, env, seed, params)
+    bursts: list[bool] = []
+
+    def record_burst(_locals, _globals) -> bool:
+        bursts.append(agent.modulation.value_reset > 0)  # set on a change-point NE burst
+        return True
+
+    agent.learn(trials, callback=record_burst)
     latencies = reversal_latencies(env.optimal, env.reversal)
     return {"seed": seed, "optimal_last_2000": float(np.mean(env.optimal[-BANDIT_LAST:])),
             "latency_median": float(np.median(latencies)),
             "latency_mean": float(np.mean(latencies)),
             "early_optimal_1_40": early_optimal_rate(env.optimal, env.reversal),
+            "ne_bursts": [round(float(x), 4) for x in ne_burst_profile(bursts, env.reversal)],
             "wall_s": round(time.perf_counter() - t0, 2)}
 
 
@@ -407,20 +452,71 @@ def bandit_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def bandit_figure(results: list[dict], path: str) -> str:
+    """Figure of a ``bandit`` run -> ``path`` (PNG). Left: per-seed mean reversal latency,
+    NE off vs NE on (one point per seed and substrate; below the diagonal = NE on faster,
+    the pre-declared test's pairs). Right: change-point NE burst probability per trial
+    after a reversal (mean over seeds), per NE-on learner: the burst follows the reversal
+    and is rare in steady state."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
+    lows, highs = [], []
+    for on_name, off_name in BANDIT_NE_PAIRS:
+        on = {r["seed"]: r["latency_mean"] for r in results if r["learner"] == on_name}
+        off = {r["seed"]: r["latency_mean"] for r in results if r["learner"] == off_name}
+        seeds = sorted(set(on) & set(off))
+        if not seeds:
+            continue
+        x, y = [off[s] for s in seeds], [on[s] for s in seeds]
+        left.scatter(x, y, label=f"{on_name.split()[0]} ({len(seeds)} seeds)")
+        lows.append(min(x + y))
+        highs.append(max(x + y))
+    if lows:
+        lim = (min(lows) - 0.5, max(highs) + 0.5)
+        left.plot(lim, lim, color="grey", lw=0.8)
+        left.set_xlim(lim)
+        left.set_ylim(lim)
+    left.set_xlabel("NE off: mean reversal latency (trials)")
+    left.set_ylabel("NE on (change-point NE): mean reversal latency (trials)")
+    left.set_title("ReversalBandit-v0, per seed (below the diagonal: NE on faster)", fontsize=8)
+    left.legend(fontsize=7)
+    for name in dict.fromkeys(r["learner"] for r in results):
+        rows = [r for r in results if r["learner"] == name and "ne_bursts" in r]
+        profile = np.mean([r["ne_bursts"] for r in rows], axis=0) if rows else None
+        if profile is not None and profile.any():
+            right.plot(np.arange(len(profile)), profile, label=name)
+    right.set_xlabel("trials since the reversal")
+    right.set_ylabel("NE burst probability per trial (mean over seeds)")
+    right.set_title("change-point NE bursts after a reversal", fontsize=8)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 # ``bandit-tune``: the same budget for both arms of each substrate: 9 configurations per
-# arm (NE off: 9 learning rates; NE on: 3 learning rates x 3 NE gains), each run on the
-# tuning seeds (use seeds disjoint from the evaluation's 0-9: ``--first-seed 100``), each
-# arm's winner picked by ``bandit_tune_best``.
+# arm (NE off: 9 learning rates; NE on: 3 learning rates x 3 change-point settings
+# (threshold, drift, reset fraction), chosen on scan seeds 200-201, disjoint from the tuning
+# and the evaluation seeds), each run on the tuning seeds (use seeds disjoint from the
+# evaluation's 0-9: ``--first-seed 100``), each arm's winner picked by ``bandit_tune_best``.
 BANDIT_TUNE_TRIALS = 8_000      # per tuning run: the last 2,000 and ~80 reversals
+BANDIT_TUNE_CHANGE_POINTS = {   # (threshold, drift, reset fraction) per substrate
+    "spiking": ((1.0, 0.35, 0.5), (1.5, 0.2, 0.5), (2.0, 0.2, 0.8)),
+    "twin": ((1.0, 0.2, 0.5), (1.5, 0.2, 0.5), (2.0, 0.2, 0.8)),
+}
 BANDIT_TUNE_GRID = {
     "spiking (NE off)": ("spiking", [{"norepinephrine": False, "actor_lr": lr} for lr in (
         0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.16, 0.2)]),
-    "spiking (NE on)": ("spiking", [{"norepinephrine": True, "actor_lr": lr, "ne_gain": k}
-                                    for lr in (0.02, 0.04, 0.07) for k in (2.0, 5.0, 10.0)]),
+    "spiking (NE on)": ("spiking", [bandit_change_point(lr, *c) for lr in (0.05, 0.07, 0.1)
+                                    for c in BANDIT_TUNE_CHANGE_POINTS["spiking"]]),
     "twin (NE off)": ("twin", [{"norepinephrine": False, "actor_lr": lr} for lr in (
         0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)]),
-    "twin (NE on)": ("twin", [{"norepinephrine": True, "actor_lr": lr, "ne_gain": k}
-                              for lr in (0.05, 0.1, 0.2) for k in (2.0, 5.0, 10.0)]),
+    "twin (NE on)": ("twin", [bandit_change_point(lr, *c) for lr in (0.15, 0.2, 0.3)
+                              for c in BANDIT_TUNE_CHANGE_POINTS["twin"]]),
 }
 
 
@@ -830,8 +926,8 @@ def plan_volatile(args, seeds):
 
 # ----------------------------------------------------------------------------- speed
 # ``speed`` (issue 5): the spiking CartPole agent trained as a population of 8 copies on a
-# SyncVectorEnv of 8 CartPole-v1 (agents.architectures: one shared weight matrix, one
-# network run per vector step) against stable-baselines3 PPO with rl-zoo3's CartPole
+# vector env of 8 CartPole-v1 (agents.architectures: one shared weight matrix, one network
+# run per vector step) against stable-baselines3 PPO with rl-zoo3's CartPole
 # hyperparameters (ppo.yaml, 8 envs), one after the other in the same process (the order
 # alternates with the seed, so a drift of the machine's load favours neither). Both are
 # evaluated every ``--eval-every`` env steps (the same schedule; ``greedy_return``, not
@@ -839,7 +935,20 @@ def plan_volatile(args, seeds):
 # learner: env steps/s over its training time (evaluation excluded), the same over the
 # process's CPU time of training (one thread each: the figure a shared machine's load does
 # not move much) and the training seconds until the solving evaluation.
+#
+# The spiking population's vector env is Gymnasium's own vectorised CartPole
+# (``gym.make_vec(..., vectorization_mode="vector_entry_point")``: CartPoleVectorEnv, one
+# numpy update of all 8 poles, autoreset NEXT_STEP like SyncVectorEnv, so the agent treats
+# resets exactly as before; measured 46 vs 102 us per vector step of 8). Its episodes are
+# not SyncVectorEnv's (one random stream for the resets of all sub-envs instead of one per
+# sub-env), so learning was re-verified on it (10/10 seeds solve). PPO keeps
+# stable-baselines3's DummyVecEnv (SB3 needs its own VecEnv API with same-step resets);
+# what the vectorised env would give PPO is measured in the same run instead: PPO's CPU
+# seconds inside its env (``ppo_env_cpu_s``) are replaced by the vectorised env's measured
+# cost per vector step (``ppo_steps_per_cpu_s_vector_env``: an upper bound on PPO's gain,
+# the adapter SB3 would need is not counted).
 SPEED_N_ENVS = 8
+SPEED_VECTORIZATION = "vector_entry_point"  # or "sync" (SyncVectorEnv), the earlier runs'
 # spiking.yaml's CartPole-v1 entry before n_critic 160 / critic_w_max 5 (tuned for the
 # single-env training-mean criterion): the population of 8 was measured and tuned with it
 # (population_lr_exponent) and keeps it; the new entry is untuned for the population (it
@@ -847,20 +956,32 @@ SPEED_N_ENVS = 8
 SPEED_SPIKING_PARAMS = {"n_critic": 40, "critic_w_max": None}
 
 
+def speed_vector_env(n_envs: int = SPEED_N_ENVS, vectorization: str = SPEED_VECTORIZATION):
+    """The spiking population's vector env of ``n_envs`` CartPole-v1: ``"vector_entry_point"``
+    (Gymnasium's CartPoleVectorEnv) or ``"sync"`` (SyncVectorEnv of single envs)."""
+    if vectorization == "sync":
+        return gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * n_envs)
+    if vectorization != "vector_entry_point":
+        raise ValueError(f"vectorization must be 'vector_entry_point' or 'sync', got "
+                         f"{vectorization!r}")
+    return gym.make_vec("CartPole-v1", num_envs=n_envs, vectorization_mode=vectorization)
+
+
 def _speed_warm_up() -> None:
     """Compile / load numba kernels and torch once, so no learner's clock pays for it."""
     from agents.baselines import BaselineAgent
     from agents.spiking_agent import SpikingAgent
 
-    venv = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * 2)
-    SpikingAgent(venv, seed=0).learn(64)
+    for vectorization in ("sync", "vector_entry_point"):
+        SpikingAgent(speed_vector_env(2, vectorization), seed=0).learn(64)
     BaselineAgent("CartPole-v1", algorithm="ppo", seed=0).learn(256)
 
 
-def speed_spiking(seed: int, eval_every: int, max_steps: int, params: dict) -> dict:
+def speed_spiking(seed: int, eval_every: int, max_steps: int, params: dict,
+                  vectorization: str = SPEED_VECTORIZATION) -> dict:
     from agents.spiking_agent import SpikingAgent
 
-    venv = gym.vector.SyncVectorEnv([lambda: gym.make("CartPole-v1")] * SPEED_N_ENVS)
+    venv = speed_vector_env(SPEED_N_ENVS, vectorization)
     agent = SpikingAgent(venv, seed=seed, **{**SPEED_SPIKING_PARAMS, **params})
     train_s, train_cpu_s, evals, solved = 0.0, 0.0, [], None
     while agent.num_timesteps < max_steps and solved is None:
@@ -872,8 +993,22 @@ def speed_spiking(seed: int, eval_every: int, max_steps: int, params: dict) -> d
         if evals[-1][2] >= SOLVED:
             solved = evals[-1]
     venv.close()
-    return _speed_summary("spiking x8", seed, agent.num_timesteps, train_s, train_cpu_s, evals,
-                          solved)
+    return {**_speed_summary("spiking x8", seed, agent.num_timesteps, train_s, train_cpu_s,
+                             evals, solved), "vectorization": vectorization}
+
+
+def _vector_env_cpu_s_per_step(n_steps: int = 2000) -> float:
+    """CPU seconds per vector step of Gymnasium's vectorised CartPole (8 envs, random
+    actions), measured in this process: the cost PPO's env would have on it."""
+    env = speed_vector_env(SPEED_N_ENVS, "vector_entry_point")
+    env.reset(seed=0)
+    actions = np.random.default_rng(0).integers(0, 2, (n_steps, SPEED_N_ENVS))
+    cpu = time.process_time()
+    for a in actions:
+        env.step(a)
+    cost = (time.process_time() - cpu) / n_steps
+    env.close()
+    return cost
 
 
 def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
@@ -885,7 +1020,19 @@ def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
     agent = BaselineAgent("CartPole-v1", algorithm="ppo", seed=seed)
     evals = []
     state = {"next": eval_every, "eval_s": 0.0, "eval_cpu_s": 0.0, "solved": None, "t0": 0.0,
-             "cpu0": 0.0}
+             "cpu0": 0.0, "env_cpu_s": 0.0, "env_steps": 0}
+    vec_env = agent.model.get_env()
+    step_wait = vec_env.step_wait
+
+    def timed_step_wait():
+        # PPO's CPU time inside its env (DummyVecEnv of 8 Monitor-wrapped CartPoles)
+        cpu = time.process_time()
+        result = step_wait()
+        state["env_cpu_s"] += time.process_time() - cpu
+        state["env_steps"] += 1
+        return result
+
+    vec_env.step_wait = timed_step_wait
 
     def schedule(local_vars, global_vars) -> bool:
         if agent.num_timesteps < state["next"]:
@@ -906,9 +1053,14 @@ def speed_ppo(seed: int, eval_every: int, max_steps: int) -> dict:
     agent.learn(max_steps, callback=schedule)
     train_s = time.perf_counter() - state["t0"] - state["eval_s"]
     train_cpu_s = time.process_time() - state["cpu0"] - state["eval_cpu_s"]
-    agent.model.get_env().close()
-    return _speed_summary("ppo x8", seed, agent.num_timesteps, train_s, train_cpu_s, evals,
-                          state["solved"])
+    vec_env.close()
+    vector_cpu_s = train_cpu_s - state["env_cpu_s"] + (state["env_steps"]
+                                                       * _vector_env_cpu_s_per_step())
+    return {**_speed_summary("ppo x8", seed, agent.num_timesteps, train_s, train_cpu_s, evals,
+                             state["solved"]),
+            "env_cpu_s": round(state["env_cpu_s"], 3),
+            "steps_per_cpu_s_vector_env": round(agent.num_timesteps / max(vector_cpu_s, 1e-9),
+                                                1)}
 
 
 def _speed_summary(learner, seed, steps, train_s, train_cpu_s, evals, solved) -> dict:
@@ -936,6 +1088,10 @@ def run_speed(job) -> dict:
             "evals": {r["learner"]: r["evals"] for r in results}}
 
 
+#: the criterion of issue 5: spiking x8 env steps/s >= this x PPO's (median over seeds)
+SPEED_TARGET_RATIO = 3.0
+
+
 def speed_table(results: list[dict]) -> str:
     rows = [r for result in results for r in result["learners"]]
     seeds = sorted({r["seed"] for r in rows})
@@ -944,20 +1100,30 @@ def speed_table(results: list[dict]) -> str:
     def solve_s(r):
         return r["solved_train_s"] if r["solved_train_s"] is not None else np.inf
 
-    lines = ["| seed | spiking x8 env steps/s | PPO env steps/s | ratio | ratio in CPU time "
-             "(steps per CPU s: spiking / PPO) | spiking x8 s to solve (steps) | PPO s to "
+    vectorization = sorted({r.get("vectorization", "sync") for r in rows
+                            if r["learner"] == "spiking x8"})
+    lines = [f"spiking x8 vector env: {', '.join(vectorization)}; PPO: stable-baselines3 "
+             "DummyVecEnv",
+             "",
+             "| seed | spiking x8 env steps/s | PPO env steps/s | ratio | ratio in CPU time "
+             "(steps per CPU s: spiking / PPO) | PPO env share of CPU | ratio in CPU time vs "
+             "PPO on the vectorised env (est.) | spiking x8 s to solve (steps) | PPO s to "
              "solve (steps) | ratio PPO / spiking |",
-             "|---|---|---|---|---|---|---|---|"]
-    speed_ratio, cpu_ratio, solve_ratio = [], [], []
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    speed_ratio, cpu_ratio, vector_ratio, solve_ratio, env_share = [], [], [], [], []
     for seed in seeds:
         s, p = by[("spiking x8", seed)], by[("ppo x8", seed)]
         speed_ratio.append(s["steps_per_s"] / p["steps_per_s"])
         cpu_ratio.append(s["steps_per_cpu_s"] / p["steps_per_cpu_s"])
+        vector_ppo = p.get("steps_per_cpu_s_vector_env", np.nan)
+        vector_ratio.append(s["steps_per_cpu_s"] / vector_ppo)
+        env_share.append(p.get("env_cpu_s", np.nan) / max(p["train_cpu_s"], 1e-9))
         solve_ratio.append(solve_s(p) / solve_s(s) if np.isfinite(solve_s(s)) else 0.0)
         lines.append(f"| {seed} | {s['steps_per_s']:.0f} | {p['steps_per_s']:.0f} | "
                      f"{speed_ratio[-1]:.2f} | {cpu_ratio[-1]:.2f} ({s['steps_per_cpu_s']:.0f} / "
-                     f"{p['steps_per_cpu_s']:.0f}) | {_solve_cell(s)} | {_solve_cell(p)} | "
-                     f"{solve_ratio[-1]:.1f} |")
+                     f"{p['steps_per_cpu_s']:.0f}) | {100 * env_share[-1]:.0f} % | "
+                     f"{vector_ratio[-1]:.2f} ({vector_ppo:.0f}) | {_solve_cell(s)} | "
+                     f"{_solve_cell(p)} | {solve_ratio[-1]:.1f} |")
     spiking = [by[("spiking x8", s)] for s in seeds]
     ppo = [by[("ppo x8", s)] for s in seeds]
     lines.append(f"| **median** | {np.median([r['steps_per_s'] for r in spiking]):.0f} | "
@@ -965,6 +1131,7 @@ def speed_table(results: list[dict]) -> str:
                  f"{np.median(speed_ratio):.2f} | {np.median(cpu_ratio):.2f} "
                  f"({np.median([r['steps_per_cpu_s'] for r in spiking]):.0f} / "
                  f"{np.median([r['steps_per_cpu_s'] for r in ppo]):.0f}) | "
+                 f"{100 * np.median(env_share):.0f} % | {np.median(vector_ratio):.2f} | "
                  f"{_med([solve_s(r) for r in spiking])} s "
                  f"({_med([r['solved_steps'] or np.inf for r in spiking])}) | "
                  f"{_med([solve_s(r) for r in ppo])} s "
@@ -972,9 +1139,56 @@ def speed_table(results: list[dict]) -> str:
                  f"{np.median(solve_ratio):.1f} |")
     solved = sum(r["solved_steps"] is not None for r in spiking)
     solved_ppo = sum(r["solved_steps"] is not None for r in ppo)
+    faster_to_solve = sum(solve_s(s) <= solve_s(p) for s, p in zip(spiking, ppo))
     lines.append(f"\nsolved (greedy eval >= {SOLVED:.0f}): spiking x8 {solved}/{len(seeds)}, "
                  f"PPO {solved_ppo}/{len(seeds)}; steps/s over training time only")
+    lines.append(f"env steps/s >= {SPEED_TARGET_RATIO:g}x PPO's (median ratio, wall): "
+                 f"{'PASS' if np.median(speed_ratio) >= SPEED_TARGET_RATIO else 'FAIL'} "
+                 f"({np.median(speed_ratio):.2f}x; CPU {np.median(cpu_ratio):.2f}x); time to "
+                 f"solve <= PPO's: {faster_to_solve}/{len(seeds)} seeds")
     return "\n".join(lines)
+
+
+def speed_figure(results: list[dict], path: str) -> str:
+    """Figure of a ``speed`` run -> ``path`` (PNG). Left: env steps per CPU second of
+    training per seed, spiking x8 and PPO (and PPO's estimate on the vectorised env).
+    Right: training seconds to the solving evaluation per seed (log scale)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for result in results for r in result["learners"]]
+    seeds = sorted({r["seed"] for r in rows})
+    by = {(r["learner"], r["seed"]): r for r in rows}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    x = np.arange(len(seeds))
+    spiking = [by[("spiking x8", s)] for s in seeds]
+    ppo = [by[("ppo x8", s)] for s in seeds]
+    left.bar(x - 0.27, [r["steps_per_cpu_s"] for r in spiking], 0.27, label="spiking x8")
+    left.bar(x, [r["steps_per_cpu_s"] for r in ppo], 0.27, label="PPO x8")
+    left.bar(x + 0.27, [r.get("steps_per_cpu_s_vector_env", np.nan) for r in ppo], 0.27,
+             label="PPO x8 on the vectorised env (est.)")
+    left.plot([-0.5, len(seeds) - 0.5],
+              [SPEED_TARGET_RATIO * np.median([r["steps_per_cpu_s"] for r in ppo])] * 2,
+              color="grey", lw=0.8, ls="--", label=f"{SPEED_TARGET_RATIO:g}x PPO median")
+    left.set_xticks(x, [str(s) for s in seeds])
+    left.set_xlabel("seed")
+    left.set_ylabel("env steps per CPU second of training")
+    left.set_title("CartPole-v1, 8 envs: training speed", fontsize=8)
+    left.legend(fontsize=7)
+    for learner, label in (("spiking x8", "spiking x8"), ("ppo x8", "PPO x8")):
+        right.plot(x, [by[(learner, s)]["solved_train_s"] or np.nan for s in seeds], "o-",
+                   label=label)
+    right.set_yscale("log")
+    right.set_xticks(x, [str(s) for s in seeds])
+    right.set_xlabel("seed")
+    right.set_ylabel("training s to the solving evaluation (greedy >= 475)")
+    right.set_title("time to solve", fontsize=8)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def _solve_cell(r) -> str:
@@ -1149,41 +1363,54 @@ def distal_frozen_eval(agent, seed: int, rewarded_cue: int, rewarded_response: i
                                                "rewarded_cue": int(rewarded_cue),
                                                "rewarded_response": int(rewarded_response),
                                                "trials_per_episode": int(n_trials)}))
+    sampling = contextlib.nullcontext()
+    if hasattr(agent, "model"):  # stable-baselines3 samples from torch's global generator:
+        import torch  # seed it for the evaluation alone, so it is a function of the weights
+        sampling = torch.random.fork_rng()  # and the seed (as the agents' own predict is)
     try:
-        obs, _ = env.reset(seed=EVAL_SEED + seed)
-        state, start, truncated = None, True, False
-        while not truncated:
-            action, state = agent.predict(obs, state=state, episode_start=np.array([start]),
-                                          deterministic=False)
-            start = False
-            obs, _, _, truncated, _ = env.step(_env_action(env.action_space, action))
+        with sampling:
+            if hasattr(agent, "model"):
+                torch.manual_seed(EVAL_SEED + seed)
+            obs, _ = env.reset(seed=EVAL_SEED + seed)
+            state, start, truncated = None, True, False
+            while not truncated:
+                action, state = agent.predict(obs, state=state, episode_start=np.array([start]),
+                                              deterministic=False)
+                start = False
+                obs, _, _, truncated, _ = env.step(_env_action(env.action_space, action))
     finally:
         env.close()
     return env.latent
 
 
-def run_distal(job) -> dict:
-    """One learner and seed: 500 training trials, then the frozen evaluation (primary
-    score, ``meets_claim``) -> per-seed figures; ``train_*``: the secondary on-policy score
-    of training trials 400-499. Raises RuntimeError if the evaluation changed a learned
-    parameter."""
-    name, seed, args = job
-    kind, params, env_kwargs = DISTAL_LEARNERS[name]
+def distal_one_seed(kind: str, seed: int, params: dict, env_kwargs: dict | None = None,
+                    n_trials: int = DISTAL_TRIALS, eval_trials: int = DISTAL_EVAL_TRIALS) -> dict:
+    """One learner and seed: ``n_trials`` training trials, then the frozen evaluation of
+    ``eval_trials`` trials (the primary score: ``p_rewarded_on_cue``,
+    ``p_rewarded_other_cues``, ``meets_claim``); ``train_*``: the secondary on-policy
+    score of training trials 400-499. Raises RuntimeError if the evaluation changed a
+    learned parameter (``predict`` must never learn)."""
     t0 = time.perf_counter()
-    agent, env = distal_train(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
-                              env_kwargs)
+    agent, env = distal_train(kind, seed, params, env_kwargs, n_trials)
     train_s = time.perf_counter() - t0
     before = distal_learned_parameters(agent)
     run = env.latent[-1]
     frozen = distal_claim(distal_frozen_eval(agent, seed, run["rewarded_cue"],
-                                             run["rewarded_response"], env_kwargs),
-                          window=(0, DISTAL_EVAL_TRIALS))
+                                             run["rewarded_response"], env_kwargs, eval_trials),
+                          window=(0, eval_trials))
     if not all(np.array_equal(a, b) for a, b in zip(before, distal_learned_parameters(agent))):
-        raise RuntimeError(f"{name}, seed {seed}: the frozen evaluation changed weights")
+        raise RuntimeError(f"{kind}, seed {seed}: the frozen evaluation changed weights")
     on_policy = distal_claim(env.latent)
-    return {"learner": name, "seed": seed, **frozen,
-            **{f"train_{k}": v for k, v in on_policy.items()},
+    return {**frozen, **{f"train_{k}": v for k, v in on_policy.items()},
             "train_s": round(train_s, 2), "wall_s": round(time.perf_counter() - t0, 2)}
+
+
+def run_distal(job) -> dict:
+    name, seed, args = job
+    kind, params, env_kwargs = DISTAL_LEARNERS[name]
+    return {"learner": name, "seed": seed,
+            **distal_one_seed(kind, seed, {**(args.params if kind != "ppo" else {}), **params},
+                              env_kwargs)}
 
 
 def run_trace(job) -> dict:
@@ -1356,7 +1583,8 @@ BENCHMARKS = {
 
 
 #: benchmark -> function(results, png path) -> message; drawn when --out is given
-FIGURES = {"distal": distal_figure, "openfield_box": openfield_box_figure}
+FIGURES = {"distal": distal_figure, "openfield_box": openfield_box_figure,
+           "bandit": bandit_figure, "speed": speed_figure}
 
 
 def main(argv=None) -> None:
