@@ -33,6 +33,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numba
 import numpy as np
 
 from agents.architectures import AgentParams, ThreeFactorAgent
@@ -102,6 +103,20 @@ def _window_eligibility_rule(p: SpikingParams) -> PlasticityRule:
         (EligibilityTrace("e", math.inf, on_pre_trace="x" if ltd != 0.0 else None,
                           on_post_trace="x", on_pre_gain=ltd, on_post_gain=1.0),),
         (), w_min=-math.inf, w_max=math.inf, decay="exact")
+
+
+@numba.njit(cache=True, nogil=True)
+def _group_rates(counts, unit_group, divisor, out):
+    """``out[b, g] = sum_{j in group g} counts[b, j] / divisor[g]`` (counts (B, n_out),
+    ``divisor`` = group size x window ms): the readout in one numba pass (a matrix product
+    and a division cost about 15-30 us of a vector step, measured). The counts are whole
+    numbers, so the sums are exact in any order: the same numbers as the matrix product."""
+    out[:] = 0.0
+    for b in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            out[b, unit_group[j]] += counts[b, j]
+        for g in range(out.shape[1]):
+            out[b, g] /= divisor[g]
 
 
 class _SpikingNetwork:
@@ -239,9 +254,8 @@ class SpikingAgent(ThreeFactorAgent):
             p = self.params
         sizes = ([p.n_critic] if self.has_critic else []) + [p.n_per_action] * self.n_actions
         self.unit_group = np.repeat(np.arange(self.n_groups), sizes)
-        self._group_sizes = np.array(sizes, dtype=np.float64)
-        self._group_indicator = (self.unit_group[:, None] == np.arange(self.n_groups)).astype(
-            np.float64)  # (n_out, n_groups)
+        # readout divisor per group: neurons x window ms
+        self._readout_divisor = np.array(sizes, dtype=np.float64) * p.step_ms
         n_out = self.unit_group.size
         n_in = self.n_inputs * p.input_copies
         self.weights = rng.uniform(p.w_init_min, p.w_init_max, (n_out, n_in))
@@ -256,9 +270,9 @@ class SpikingAgent(ThreeFactorAgent):
 
     def _readout(self, counts: np.ndarray) -> np.ndarray:
         """Mean spike count per neuron per ms of each group, (B, n_groups)."""
-        # counts are whole numbers, so this sum is exact (the same as a bincount)
-        sums = counts @ self._group_indicator
-        return sums / (self._group_sizes * self.params.step_ms)
+        readouts = np.empty((len(counts), self.n_groups))
+        _group_rates(counts, self.unit_group, self._readout_divisor, readouts)
+        return readouts
 
     def _learner_forward(self, features):
         weights = None
