@@ -89,7 +89,7 @@ def test_run_in_chunks_equals_one_run():
     assert np.array_equal(a.v, b.v)
 
 
-def _delay_clip_sign_network(population_size=3, dtype="float64"):
+def _delay_clip_sign_network(population_size=3, dtype="float64", rule=None):
     builder = NetworkBuilder(dt_ms=1.0, topology_seed=11)
     exc = builder.add_population("exc", 40, izhikevich_preset("RS"))
     inh = builder.add_population("inh", 10, izhikevich_preset("FS", integration="half_steps"))
@@ -101,7 +101,8 @@ def _delay_clip_sign_network(population_size=3, dtype="float64"):
     builder.connect(inh, exc, FixedFanout(6), weight=-2.0, delay_steps=2)
     assert n_ee > 0
     builder.set_background([exc, inh], 0.03, 20.0)
-    rule = izhikevich2007_rstdp(w_min=0.5, w_max=2.0, eligibility_tau_ms=50.0)
+    if rule is None:
+        rule = izhikevich2007_rstdp(w_min=0.5, w_max=2.0, eligibility_tau_ms=50.0)
     # tau_ms = 0: the level is exactly the release of the step (an external signal)
     modulator = Modulator("DA", tau_ms=0.0)
     return builder.build(population_size=population_size, seed=9, rule=rule,
@@ -122,6 +123,34 @@ def test_delays_clipping_and_modulator_sign_changes_match_reference():
     # both bounds were hit somewhere: the clipping semantics were exercised
     assert np.any(w[:, plastic] == 0.5) and np.any(w[:, plastic] == 2.0)
     assert len(ref) == 3
+
+
+def test_specialised_one_trace_loop_equals_the_general_loop_bitwise():
+    """Workload W's rule runs in kernels._propagate_one_trace; the same rule plus an idle
+    second eligibility trace (pairs with nothing, converts nothing) takes the general
+    loop. Same spikes, and bitwise the same weights, eligibility and traces: the fast loop
+    is an exact specialisation, in float64 and in float32."""
+    import dataclasses
+
+    steps = 1200
+    t = np.arange(steps)
+    release = (np.sign(np.sin(2 * np.pi * t / 300.0)) * 0.5)[:, None]
+    for dtype in ("float64", "float32"):
+        fast = _delay_clip_sign_network(population_size=1, dtype=dtype)
+        idle = EligibilityTrace("idle", tau_ms=100.0, on_pre_trace=None, on_post_trace=None)
+        rule = dataclasses.replace(fast.rule, eligibility_traces=fast.rule.eligibility_traces
+                                   + (idle,))
+        general = _delay_clip_sign_network(population_size=1, dtype=dtype, rule=rule)
+        fast.run(steps, release=release)
+        general.run(steps, release=release)
+        assert fast.spike_count[0] > 100
+        for got, expected in zip(general.spikes(0), fast.spikes(0)):
+            assert np.array_equal(got, expected)
+        assert np.array_equal(general.weights(), fast.weights())
+        assert np.array_equal(general.eligibility()[:, :1], fast.eligibility())
+        assert np.array_equal(general.traces, fast.traces)
+        w = fast.weights()[0, fast.synapse_table()["plastic"]]
+        assert w.min() == 0.5 and w.max() == 2.0  # clipping was exercised
 
 
 def test_generic_rule_with_two_traces_two_modulators_and_epoch_rebase():

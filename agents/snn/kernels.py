@@ -44,6 +44,13 @@ a touch reads its own record, the row of its ``t_last`` and the row of the curre
 ``a^-j`` grows past ``MAX_EPOCH_GROWTH`` (or the table is full) the kernel flushes every
 synapse and starts a new epoch; it also flushes when the sign of any ``g_q M_q`` changes,
 which is what makes touch-time clipping equal to per-step clipping (see plasticity.py).
+
+The commonest converting rule (one eligibility trace, one conversion, neuron-trace
+pairings without thresholds, one input channel: Izhikevich 2007 and Workload W) has its
+own spike loop, :func:`_propagate_one_trace`: the same arithmetic in the same order as the
+general loop, without the per-synapse loops over traces and conversions (about 1.5x
+faster on Workload W, measured in alternating runs); a test checks the two are bitwise
+equal.
 """
 from __future__ import annotations
 
@@ -391,6 +398,48 @@ def _deliver(start, stop, dense, slot_now, two_channels, post, delay, syn, input
 
 
 @numba.njit(cache=True, _nrt=False)
+def _propagate_one_trace(n_spikes, spikes, slot, t_rel, row_ptr, row_dense, post, delay,
+                         plastic_stop, col_ptr, col_syn, col_pre, syn, table, w_min, w_max,
+                         pre_gain, trace_on_pre, post_gain, trace_on_post, input_buffer):
+    """:func:`_propagate_spikes` for the commonest converting rule (Izhikevich 2007, Workload
+    W): one eligibility trace, converted once, paired on both spikes with neuron traces, no
+    thresholds, one input channel. ``trace_on_pre``: the neuron trace (of the postsynaptic
+    neuron) that a presynaptic spike pairs with, ``trace_on_post`` the one (of the
+    presynaptic neuron) that a postsynaptic spike pairs with. The same operations in the same order as the general
+    loop (bitwise equal results, tested), written without its per-synapse loops over
+    traces and conversions, whose branches LLVM could not remove. A touch needs no
+    early exit either: at ``t_last == t`` the owed change is ``C * 0``."""
+    n_slots = U(input_buffer.shape[0])
+    slot_now = U(slot)
+    now = U(t_rel)
+    phi_now = table[now, U(1)]
+    scale = table[now, U(0)]
+    for q in range(U(n_spikes)):
+        i = U(spikes[q])
+        plastic_end = U(plastic_stop[i])
+        for s in range(U(row_ptr[i]), plastic_end):
+            j = U(post[s])
+            weight = syn[s, U_W] + syn[s, U_ELIG] * (phi_now - table[U(np.int64(syn[s, U_T])), U(1)])
+            syn[s, U_W] = min(max(weight, w_min), w_max)
+            syn[s, U_T] = t_rel
+            syn[s, U_ELIG] += pre_gain * trace_on_pre[j] * scale
+            target = slot_now + U(delay[s])
+            if target >= n_slots:
+                target -= n_slots
+            input_buffer[target, U(0), j] += syn[s, U_W]  # as stored (float32 records)
+        _deliver(plastic_end, U(row_ptr[i + U(1)]), row_dense[i] != 0, slot_now, False,
+                 post, delay, syn, input_buffer)
+    for q in range(U(n_spikes)):
+        j = U(spikes[q])
+        for p in range(U(col_ptr[j]), U(col_ptr[j + U(1)])):
+            s = U(col_syn[p])
+            weight = syn[s, U_W] + syn[s, U_ELIG] * (phi_now - table[U(np.int64(syn[s, U_T])), U(1)])
+            syn[s, U_W] = min(max(weight, w_min), w_max)
+            syn[s, U_T] = t_rel
+            syn[s, U_ELIG] += post_gain * trace_on_post[U(col_pre[p])] * scale
+
+
+@numba.njit(cache=True, _nrt=False)
 def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs, two_channels,
                       row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre,
                       syn, table, conv_elig, elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
@@ -414,6 +463,14 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs,
     threshold_any = False
     for k in range(n_elig):
         threshold_any |= has_threshold[k] != 0
+    if (converts and n_elig == U(1) and conv_elig.shape[0] == 1 and conv_elig[0] == 0
+            and not two_channels and not threshold_any and elig_pre_trace[0] >= 0
+            and elig_post_trace[0] >= 0):
+        _propagate_one_trace(n_spikes, spikes, slot, t_rel, row_ptr, row_dense, post, delay,
+                             plastic_stop, col_ptr, col_syn, col_pre, syn, table, w_min, w_max,
+                             elig_pre_gain[0], traces[U(elig_pre_trace[0])],
+                             elig_post_gain[0], traces[U(elig_post_trace[0])], input_buffer)
+        return
     # 5. presynaptic spikes: update + pair outgoing plastic synapses, deliver weights.
     for q in range(U(n_spikes)):
         i = U(spikes[q])
@@ -523,7 +580,7 @@ def run_population(
         # plastic synapses pair even when nothing converts (an eligibility-only rule: the
         # weights are set from outside, e.g. by an agent's own three-factor update)
         pairs = col_syn.shape[0] > 0
-        pre_pairs = False
+        pre_pairs = n_elig < 0  # False, but not a literal: see n_spikes below
         for k in range(n_elig):
             pre_pairs |= elig_pre_trace[k] != -2
         n_mod = mod_level.shape[1]
@@ -584,7 +641,9 @@ def run_population(
 
             # 3. neurons: inputs of this step, integration, spikes.
             slot = t % n_slots
-            n_spikes = 0
+            # a plain 0 is typed Literal[int](0) at the first call of each neuron update,
+            # which then compiles twice (for the literal and for int64)
+            n_spikes = n_steps - n_steps
             for g in range(n_groups):
                 model = group_model[g]
                 start = group_start[g]
