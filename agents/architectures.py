@@ -105,6 +105,7 @@ __all__ = [
 ARCHITECTURES = ("actor_critic", "action_value", "rstdp")
 ENCODERS = ("fourier", "gaussian", "onehot", "scaled", "constant", "place")
 ENCODERS += ("scaled_no_bias",)
+NE_DRIVES = ("surprise", "change_point")  # AgentParams.ne_drive
 
 
 # ----------------------------------------------------------------------------- features
@@ -263,6 +264,10 @@ class AgentParams:
     dopamine: str = "td"                  #: "td" (the architecture's error), "shuffled" (negative control: errors permuted in time) or "off" (no plasticity)
     norepinephrine: bool = False          #: phasic NE (unexpected surprise) raises the learning rate
     ne_gain: float = 2.0                  #: NE learning-rate gain per unit of NE level (saturating)
+    ne_drive: str = "surprise"            #: what drives phasic NE: "surprise" (the task's unexpected surprise, info["surprise"] - info["uncertainty"]) or "change_point" (a CUSUM of the agent's own negative prediction errors on its favourite action, agents.neuromodulators.ChangePointNE; action_value only); a burst pulls the action values toward their mean
+    ne_change_drift: float = 0.2          #: change_point: evidence drift, reward units per trial (> 0)
+    ne_change_threshold: float = 1.0      #: change_point: burst threshold of the evidence, reward units (> 0)
+    ne_reset_fraction: float = 0.5        #: change_point: fraction of the action values' spread removed by a burst, in [0, 1]
     tonic_norepinephrine: bool = False    #: tonic NE (utility drop) raises the action temperature
     acetylcholine: bool = False           #: ACh (novelty, uncertainty) raises the learning rate
     ach_gain: float = 1.0                 #: ACh learning-rate gain per unit of ACh level (saturating)
@@ -310,6 +315,13 @@ class AgentParams:
         for name in ("critic_lr", "actor_lr", "reward_baseline_rate", "ne_gain", "ach_gain"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.ne_drive not in NE_DRIVES:
+            raise ValueError(f"ne_drive must be one of {list(NE_DRIVES)}, got {self.ne_drive!r}")
+        for name in ("ne_change_drift", "ne_change_threshold"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0.0 <= self.ne_reset_fraction <= 1.0:
+            raise ValueError(f"ne_reset_fraction must lie in [0, 1], got {self.ne_reset_fraction}")
         for name in ("n_action_directions", "action_noise", "action_scale"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
@@ -359,7 +371,12 @@ class Neuromodulation:
       surprise, ``max(0, info["surprise"] - info["uncertainty"])`` (the observer's
       expected surprise is its uncertainty; Yu & Dayan 2005), and raises the learning rate
       (``NeuromodulatorEffects.learning_rate_scale``: values are stale after a change;
-      Behrens et al. 2007). Tonic NE (``tonic_norepinephrine``), driven by a drop of
+      Behrens et al. 2007). With ``ne_drive="change_point"`` phasic NE is instead a burst
+      of :class:`agents.neuromodulators.ChangePointNE` (a CUSUM of the agent's own negative
+      prediction errors on its favourite action; Yu & Dayan 2005, Bouret & Sara 2005,
+      Nassar et al. 2010): ``value_reset`` is then the fraction by which the agent pulls its
+      action values toward their mean on this step (0 without a burst), and the burst
+      (impulse 1) drives the NE concentration. Tonic NE (``tonic_norepinephrine``), driven by a drop of
       recent utility, raises the action temperature (Aston-Jones & Cohen 2005).
     * ACh (``acetylcholine``): driven by ``info["novelty"]`` and ``info["uncertainty"]``,
       raises the learning rate of the step (encoding mode).
@@ -380,15 +397,32 @@ class Neuromodulation:
         self.system = NeuromodulatorSystem(dt_ms=self.dt_ms, effects=self.effects,
                                            dopamine_third_factor="signed_rpe")
         self._shuffle_buffer: list[float] = []
+        self.change_point = None
+        if params.norepinephrine and params.ne_drive == "change_point":
+            from agents.neuromodulators import ChangePointNE
+            self.change_point = ChangePointNE(params.ne_change_drift, params.ne_change_threshold,
+                                              params.ne_reset_fraction)
+        self.value_reset = 0.0  # change_point: pull of the action values this step
 
-    def step(self, error: float, reward: float, info: dict) -> tuple[float, float]:
-        """Step the modulators with this env step's signals; -> (DA factor, lr gain)."""
+    def step(self, error: float, reward: float, info: dict,
+             chose_favourite: bool | None = None) -> tuple[float, float]:
+        """Step the modulators with this env step's signals; -> (DA factor, lr gain).
+        ``chose_favourite`` (change-point NE only): the chosen action was the one valued
+        highest."""
         from agents.neuromodulators import ACH, NE
 
         surprise = float(info.get(SURPRISE, 0.0))
         uncertainty = float(info.get(UNCERTAINTY, 0.0))
+        ne_signal = max(0.0, surprise - uncertainty)
+        if self.change_point is not None:
+            if chose_favourite is None:
+                raise ValueError("ne_drive='change_point' needs chose_favourite (the "
+                                 "action_value architecture passes it)")
+            burst = self.change_point.step(error, bool(chose_favourite))
+            ne_signal = 1.0 if burst else 0.0
+            self.value_reset = self.change_point.reset_fraction if burst else 0.0
         self.system.step(rpe=error, reward=reward, novelty=float(info.get(NOVELTY, 0.0)),
-                         uncertainty=uncertainty, surprise=max(0.0, surprise - uncertainty))
+                         uncertainty=uncertainty, surprise=ne_signal)
         above = self.system.above_baseline()
         gain = float(self.effects.learning_rate_scale(ach=above[ACH], ne=above[NE]))
         return self._dopamine(self.system.dopamine_factor()), gain
@@ -410,6 +444,9 @@ class Neuromodulation:
 
     def reset(self) -> None:
         self.system.reset()
+        if self.change_point is not None:
+            self.change_point.reset()
+        self.value_reset = 0.0
 
 
 # ----------------------------------------------------------------------------- spaces
@@ -601,6 +638,10 @@ class ThreeFactorAgent:
             raise ValueError(f"unknown rule {self.rule!r}; known: {list(self.rules)}")
         if self.continuous_actions:
             self._setup_box_actions(action_space)
+        if (self.params.norepinephrine and self.params.ne_drive == "change_point"
+                and self.architecture != "action_value"):
+            raise ValueError(f"ne_drive='change_point' resets action values: it needs "
+                             f"architecture='action_value', got {self.architecture!r}")
         self.encoder = make_encoder(observation_space, self.params)
         self.n_inputs = self.encoder.n_features
         self.has_critic = self.architecture == "actor_critic"
@@ -786,6 +827,18 @@ class ThreeFactorAgent:
         np.clip(self.weights, p.w_min, w_max, out=self.weights)
         self._push_weights()
 
+    def _pull_action_values_together(self, fraction: float) -> None:
+        """Change-point NE (``ne_drive="change_point"``): move each action group's mean
+        weight vector the ``fraction`` of the way to the mean over groups (each unit keeps
+        its offset from its group's mean), within the weight bounds. For the twin (one
+        linear unit per action) this is exactly ``Q_a <- Q_a + fraction (mean_b Q_b - Q_a)``;
+        for the spiking groups it equalises their drive, hence their rates."""
+        groups = self.unit_group
+        means = np.stack([self.weights[groups == g].mean(axis=0) for g in range(self.n_groups)])
+        self.weights += fraction * (means.mean(axis=0) - means)[groups]
+        np.clip(self.weights, self.params.w_min, self.params.w_max, out=self.weights)
+        self._push_weights()
+
     def _trace_rise(self) -> float:
         """Per-step retention a1 of the trace's first stage (0.0: no rise; module
         docstring, "Eligibility time course")."""
@@ -878,7 +931,11 @@ class ThreeFactorAgent:
                 error = r + p.gamma * next_value - float(step.values[step.action])
             else:
                 error = r + p.gamma * next_value - step.value
-            dopamine, gain = self.modulation.step(error, float(reward), info)
+            favourite = (step.action == int(np.argmax(step.values))
+                         if self.architecture == "action_value" else None)
+            dopamine, gain = self.modulation.step(error, float(reward), info, favourite)
+            if self.modulation.value_reset:  # change-point NE burst (ne_drive="change_point")
+                self._pull_action_values_together(self.modulation.value_reset)
             if dopamine != 0.0:
                 self._apply(gain * dopamine * lr_unit[:, None] * trace)
             if bar is not None:
@@ -975,6 +1032,9 @@ class ThreeFactorAgent:
         first_seed = self.seed if self.num_timesteps == 0 else None
         observations, infos = env.reset(seed=first_seed)
         p = self.params
+        if p.norepinephrine and p.ne_drive == "change_point":
+            raise ValueError("ne_drive='change_point' runs in a single env only (the vector "
+                             "env path does not reset action values)")
         if (p.norepinephrine or p.acetylcholine) and not all(
                 key in infos for key in (NOVELTY, SURPRISE, UNCERTAINTY)):
             raise ValueError("norepinephrine / acetylcholine read info['novelty'], "

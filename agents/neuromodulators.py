@@ -11,6 +11,9 @@ Public API::
     Neuromodulator(kinetics, dt_ms).step(signal) -> concentration       stateful, 1 step
         .concentration, .relative_level (= concentration - tonic_baseline), .reset()
     UtilityMonitor(short_tau_ms, long_tau_ms).step(reward) -> utility drop (tonic NE drive)
+    ChangePointNE(drift, threshold, reset_fraction).step(error, chose_favourite) -> burst
+        phasic NE from a change-point detector on the agent's own prediction errors
+        (.evidence, .bursts, .reset()); the burst's effect: ``reset_fraction``
     NeuromodulatorEffects(...)                      switches + gains of every effect;
         .input_gain(ach) .recurrent_gain(ach) .cue_weight(ach) .learning_rate_scale(ach, ne)
         .depression_bias(ach) .window_scale(ne) .action_temperature(base, tonic_ne)
@@ -69,7 +72,8 @@ __all__ = [
     "DA", "ACH", "NE", "NE_TONIC", "SEROTONIN", "PRIMING", "priming_state",
     "ModulatorKinetics", "dopamine", "acetylcholine", "phasic_norepinephrine",
     "tonic_norepinephrine", "serotonin", "default_kinetics", "time_course",
-    "Neuromodulator", "UtilityMonitor", "NeuromodulatorEffects", "NeuromodulatorSystem",
+    "Neuromodulator", "UtilityMonitor", "ChangePointNE", "NeuromodulatorEffects",
+    "NeuromodulatorSystem",
 ]
 
 # Modulator names shared with the rules (Conversion.modulator) and the engine.
@@ -322,6 +326,74 @@ class UtilityMonitor:
         self.u_short += self._b_short * (reward - self.u_short)
         self.u_long += self._b_long * (reward - self.u_long)
         return max(0.0, self.u_long - self.u_short) / max(abs(self.u_long), self.utility_floor)
+
+
+class ChangePointNE:
+    """Phasic NE as a change-point detector on the agent's OWN reward prediction errors.
+
+    Papers: unexpected uncertainty drives NE and should make learned values give way
+    (Yu & Dayan 2005, Neuron 46:681); a phasic LC burst "resets" the networks it reaches
+    (Bouret & Sara 2005, Trends Neurosci 28:574); after evidence of a change point the
+    effective learning rate of an ideal learner jumps and then relaxes (Nassar, Wilson,
+    Heasly & Gold 2010, J Neurosci 30:12366). The detector is Page's (1954, Biometrika
+    41:100) CUSUM. Per trial ``n`` with the agent's prediction error ``delta[n]`` (DA,
+    reward units) on the action it chose::
+
+        x[n] = -delta[n]   if the chosen action was the one it valued highest, else 0
+        S[n] = max(0, S[n-1] + x[n] - drift)                 (evidence, reward units)
+        burst[n] = S[n] > threshold;  on a burst S[n] <- 0   (one burst per episode of
+                                                              evidence, then re-arm)
+
+    In steady state the favourite pays as predicted, ``E[x] = 0`` and ``S`` drifts down by
+    ``drift`` per trial (an ordinary loss adds at most the predicted value, < ``threshold``
+    for the defaults); after an unsignalled change the favourite under-pays by the
+    change in its reward probability per trial, so ``S`` climbs and crosses
+    ``threshold`` within a few trials. Losses on the other actions (explored,
+    expected to be poor) carry no evidence against the current belief.
+
+    Effect of a burst (applied by the agent, :class:`agents.architectures.ThreeFactorAgent`
+    for ``architecture="action_value"``): the learned action values are pulled toward
+    their mean, ``Q_a <- Q_a + reset_fraction * (mean_b Q_b - Q_a)``: a partial reset to
+    "no action is known to be better" from which the new evidence decides quickly, while a
+    LOW baseline learning rate keeps ordinary losses from flipping the choice. The burst
+    also drives the phasic NE concentration (impulse of 1), whose learning-rate effect
+    (``NeuromodulatorEffects.ne_learning_rate``) is separate.
+
+    Parameters: ``drift`` (reward units per trial, > 0: the expected evidence per trial
+    tolerated as noise), ``threshold`` (reward units, > 0), ``reset_fraction`` (in
+    [0, 1]: 0 = a burst changes no value, 1 = all action values equal after a burst).
+    Defaults 0.2 / 1.0 / 0.5: the best of a rate-model scan on ReversalBandit-v0
+    (0.8 / 0.2, reversal every 100 trials; BENCHMARKS.md).
+    """
+
+    def __init__(self, drift: float = 0.2, threshold: float = 1.0,
+                 reset_fraction: float = 0.5) -> None:
+        _require(_is_finite_number(drift) and drift > 0,
+                 f"ChangePointNE drift must be a finite number > 0, got {drift!r}")
+        _require(_is_finite_number(threshold) and threshold > 0,
+                 f"ChangePointNE threshold must be a finite number > 0, got {threshold!r}")
+        _require(_is_finite_number(reset_fraction) and 0.0 <= reset_fraction <= 1.0,
+                 f"ChangePointNE reset_fraction must lie in [0, 1], got {reset_fraction!r}")
+        self.drift = float(drift)
+        self.threshold = float(threshold)
+        self.reset_fraction = float(reset_fraction)
+        self.reset()
+
+    def reset(self) -> None:
+        self.evidence = 0.0
+        self.bursts = 0
+
+    def step(self, error: float, chose_favourite: bool) -> bool:
+        """One trial: the prediction error of the chosen action and whether that action
+        was the one valued highest -> whether NE bursts on this trial."""
+        _require(_is_finite_number(error), f"error must be a finite number, got {error!r}")
+        x = -float(error) if chose_favourite else 0.0
+        self.evidence = max(0.0, self.evidence + x - self.drift)
+        if self.evidence > self.threshold:
+            self.evidence = 0.0
+            self.bursts += 1
+            return True
+        return False
 
 
 @dataclass(frozen=True)

@@ -344,9 +344,9 @@ def bandit_change_point(actor_lr: float, threshold: float, drift: float,
 # The four rows; each arm's values are its ``bandit-tune`` winner (seeds 100-104, 8,000
 # trials; BENCHMARKS.md): the NE-on rows are the yaml defaults.
 BANDIT_LEARNERS = {
-    "spiking (NE on)": ("spiking", bandit_change_point(0.07, 2.0, 0.2, 0.8)),
+    "spiking (NE on)": ("spiking", bandit_change_point(0.07, 1.5, 0.2, 0.5)),
     "spiking (NE off)": ("spiking", {"norepinephrine": False, "actor_lr": 0.1}),
-    "twin (NE on)": ("twin", bandit_change_point(0.2, 1.0, 0.2, 0.5)),
+    "twin (NE on)": ("twin", bandit_change_point(0.3, 1.0, 0.2, 0.5)),
     "twin (NE off)": ("twin", {"norepinephrine": False, "actor_lr": 0.4}),
 }
 # (NE on, NE off) rows compared by the pre-declared test.
