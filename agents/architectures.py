@@ -207,6 +207,13 @@ class FeatureEncoder:
         if self.kind == "constant":
             return np.ones((len(observations), 1))
         x = np.asarray(observations, dtype=np.float64).reshape(len(observations), -1)
+        if self.kind == "fourier" and len(x) > 1:
+            # a batch (a vector env's population) in one numba pass; one observation keeps
+            # numpy's product, whose one-row BLAS path sums in another order: so both give
+            # bitwise the features they gave before (checked for 1-16 rows)
+            features = np.empty((len(x), self.n_features))
+            _fourier_features(x, self.low, self.high - self.low, self.coefficients, features)
+            return features
         x = np.clip((x - self.low) / (self.high - self.low), 0.0, 1.0)
         if self.kind == "fourier":
             return 0.5 * (1.0 + np.cos(np.pi * x @ self.coefficients.T))
@@ -219,6 +226,30 @@ class FeatureEncoder:
         if self.kind == "scaled_no_bias":
             return x
         return np.concatenate([x, np.ones((len(x), 1))], axis=1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _fourier_features(x, low, span, coefficients, out):
+    """The Fourier basis of :class:`FeatureEncoder` in one pass, ``out`` (B, n_features):
+    ``x <- clip((x - low) / span, 0, 1)``, ``out[b, c] = 0.5 * (1 + cos(sum_k (pi x_k)
+    coefficient_ck))`` (the sum in k order, as numpy's product of two or more rows computes
+    it: bitwise the same features, checked on 2 M values; numpy took ten calls, ~15-50 us
+    of a vector step, measured). NaN observations stay NaN, as with np.clip."""
+    n_dims = x.shape[1]
+    px = np.empty(n_dims)
+    for b in range(x.shape[0]):
+        for k in range(n_dims):
+            v = (x[b, k] - low[k]) / span[k]
+            if v < 0.0:
+                v = 0.0
+            if v > 1.0:
+                v = 1.0
+            px[k] = np.pi * v
+        for c in range(coefficients.shape[0]):
+            angle = 0.0
+            for k in range(n_dims):
+                angle += px[k] * coefficients[c, k]
+            out[b, c] = 0.5 * (1.0 + np.cos(angle))
 
 
 def make_encoder(observation_space: gym.Space, params: "AgentParams") -> FeatureEncoder:
@@ -1081,6 +1112,7 @@ class ThreeFactorAgent:
         kinetics = p.norepinephrine or p.acetylcholine or p.tonic_norepinephrine
         actions = np.zeros(n, dtype=np.int64)
         flat_traces = traces.reshape(n, -1)  # a view: the traces are contiguous
+        td = self.architecture != "rstdp"  # TD error (else reward minus its baseline)
         first = self.num_timesteps
         continue_training = True
         while self.num_timesteps - first < total_timesteps:
@@ -1107,35 +1139,18 @@ class ThreeFactorAgent:
             new_obs, rewards, terminated, truncated, infos = env.step(
                 self._box_to_env(actions) if self.continuous_actions else actions)
             rewards = np.asarray(rewards, dtype=np.float64)
-            terminated = np.asarray(terminated, dtype=bool)
-            truncated = np.asarray(truncated, dtype=bool)
-            if not all_active:
-                terminated = terminated & active
-                truncated = truncated & active
-            dones = terminated | truncated
             self.num_timesteps += n_active
-            if all_active:
-                episodes.returns += rewards
-                episodes.lengths += 1
-            else:
-                episodes.returns[active] += rewards[active]
-                episodes.lengths[active] += 1
-            r = p.reward_scale * rewards
             # every copy's next window; for a sub-env that ended it ran on the final
             # observation: its value bootstraps a truncation and is 0 after a termination
             self._observe_population(episodes, new_obs)
-            if self.architecture == "rstdp":
-                errors = r - episodes.reward_baselines
-                episodes.reward_baselines[active] += p.reward_baseline_rate * errors[active]
-            else:
-                next_values = np.where(terminated, 0.0, episodes.values)
-                if self.architecture == "action_value":
-                    errors = r + p.gamma * next_values - old_q[copies, actions]
-                else:
-                    errors = r + p.gamma * next_values - old_values
-            if not all_active:
-                errors[~active] = 0.0
-            if not np.isfinite(errors).all():
+            dones, errors = np.empty(n, dtype=bool), np.empty(n)
+            finite = _vector_transitions(
+                rewards, np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool),
+                active, p.reward_scale, p.gamma, episodes.values,
+                old_q[copies, actions] if self.architecture == "action_value" else old_values,
+                episodes.reward_baselines, p.reward_baseline_rate, td, episodes.returns,
+                episodes.lengths, dones, errors)
+            if not finite:
                 raise ValueError(f"non-finite TD error {errors} (reward {rewards})")
             if kinetics or p.dopamine == "shuffled":
                 coefficients = np.zeros(n)
@@ -1447,10 +1462,48 @@ def _discrete_unit_factor(actions, probabilities, active, unit_group, critic, ou
 @numba.njit(cache=True, nogil=True)
 def _add_clipped(weights, dw, w_min, w_max):
     """``w <- clip(w + dw, w_min, w_max)`` in one pass: the same operations as ``w += dw;
-    np.clip(w, w_min, w_max, out=w)`` (bitwise numpy's for finite values)."""
+    np.clip(w, w_min, w_max, out=w)`` (bitwise numpy's, NaN included)."""
     for j in range(weights.shape[0]):
         for i in range(weights.shape[1]):
-            weights[j, i] = min(max(weights[j, i] + dw[j, i], w_min), w_max)
+            w = weights[j, i] + dw[j, i]
+            if w < w_min:  # comparisons, not min / max: NaN stays NaN, as with np.clip
+                w = w_min
+            if w > w_max:
+                w = w_max
+            weights[j, i] = w
+
+
+@numba.njit(cache=True, nogil=True)
+def _vector_transitions(rewards, terminated, truncated, active, reward_scale, gamma,
+                        next_values, old_values, baselines, baseline_rate, td, returns, lengths,
+                        dones, errors):
+    """The bookkeeping and the error signal of one vector step, per copy ``b``, in one
+    pass (numpy took about fifteen calls): for an active copy (no reset step) the episode
+    return and length grow, ``dones = terminated | truncated``, and the error is the TD
+    error ``r + gamma * V' - old`` (``td``; ``r = reward_scale * reward``, ``V'`` =
+    ``next_values`` bootstrapped on truncation, 0 on termination) or, for ``rstdp``, the
+    reward minus the copy's running baseline (which then moves by ``baseline_rate`` x
+    the error). Inactive copies: not done, error 0. The same operations in the same order
+    as the numpy code it replaced (bitwise the same errors). -> all errors finite."""
+    finite = True
+    for b in range(rewards.size):
+        terminal = terminated[b] and active[b]
+        dones[b] = terminal or (truncated[b] and active[b])
+        r = reward_scale * rewards[b]
+        if td:
+            error = r + gamma * (0.0 if terminal else next_values[b]) - old_values[b]
+        else:
+            error = r - baselines[b]
+        if active[b]:
+            returns[b] += rewards[b]
+            lengths[b] += 1
+            if not td:
+                baselines[b] += baseline_rate * error
+        else:
+            error = 0.0
+        errors[b] = error
+        finite = finite and np.isfinite(error)
+    return finite
 
 
 def _advance_traces(traces, rise_traces, rise, decay, factor, eligibility) -> None:
