@@ -1184,7 +1184,8 @@ def speed_figure(results: list[dict], path: str) -> str:
     left.set_xlabel("seed")
     left.set_ylabel("env steps per CPU second of training")
     left.set_title("CartPole-v1, 8 envs: training speed", fontsize=8)
-    left.legend(fontsize=7)
+    left.set_ylim(0, 1.45 * max(r["steps_per_cpu_s"] for r in spiking + ppo))  # legend room
+    left.legend(fontsize=7, loc="upper left", ncol=2)
     for learner, label in (("spiking x8", "spiking x8"), ("ppo x8", "PPO x8")):
         right.plot(x, [by[(learner, s)]["solved_train_s"] or np.nan for s in seeds], "o-",
                    label=label)
