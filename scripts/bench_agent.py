@@ -500,9 +500,10 @@ def bandit_figure(results: list[dict], path: str) -> str:
 
 # ``bandit-tune``: the same budget for both arms of each substrate: 9 configurations per
 # arm (NE off: 9 learning rates; NE on: 3 learning rates x 3 change-point settings
-# (threshold, drift, reset fraction), chosen on scan seeds 200-201, disjoint from the tuning
-# and the evaluation seeds), each run on the tuning seeds (use seeds disjoint from the
-# evaluation's 0-9: ``--first-seed 100``), each arm's winner picked by ``bandit_tune_best``.
+# (threshold, drift, reset fraction): the twin's from a numpy rate model of it, the spiking
+# agent's from a scan on seeds 200-201, disjoint from the tuning and the evaluation seeds),
+# each run on the tuning seeds (use seeds disjoint from the evaluation's 0-9:
+# ``--first-seed 100``), each arm's winner picked by ``bandit_tune_best``.
 BANDIT_TUNE_TRIALS = 8_000      # per tuning run: the last 2,000 and ~80 reversals
 BANDIT_TUNE_CHANGE_POINTS = {   # (threshold, drift, reset fraction) per substrate
     "spiking": ((1.0, 0.35, 0.5), (1.5, 0.2, 0.5), (2.0, 0.2, 0.8)),
