@@ -166,6 +166,12 @@ class _SpikingNetwork:
         self._all_weights = np.full(table["pre"].size, -p.lateral_inhibition)
         self._all_feedforward = bool(self._feedforward.all())
         self._weight_index = self._syn_post * n_in + self._syn_pre  # into weights.ravel()
+        # the all-to-all projection alone, input-major (synapse i * n_out + j is pre i ->
+        # post j): the engine's weights are then the transpose of the agent's matrix, a
+        # plain copy (measured: 3x faster than the gather by _weight_index)
+        self._engine_order_is_transpose = self._all_feedforward and np.array_equal(
+            self._weight_index, (np.arange(n_in * n_out) % n_out) * n_in
+            + np.arange(n_in * n_out) // n_out)
         self._pristine = self.net.neuron_state(traces=True)
         self.rate_scale = p.max_input_rate_hz * p.dt_ms / 1000.0
         self._counts = np.zeros((population_size, n_out))
@@ -186,7 +192,9 @@ class _SpikingNetwork:
 
     def set_weights(self, weights: np.ndarray, clear_eligibility: bool = False) -> None:
         """Every copy's weights from the agent's ``(n_out, n_in)`` matrix."""
-        if self._all_feedforward:
+        if self._engine_order_is_transpose:
+            np.copyto(self._all_weights.reshape(self.n_in, self.n_out), weights.T)
+        elif self._all_feedforward:
             np.take(weights, self._weight_index, out=self._all_weights)
         else:
             self._all_weights[self._feedforward] = np.take(weights, self._weight_index)
