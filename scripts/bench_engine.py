@@ -18,6 +18,11 @@ Printed figures:
   process CPU time of the same runs; on a machine shared with other jobs wall > CPU.
 * ``real_time_factor`` = biological seconds / wall_s; ``synaptic_events_per_s`` =
   total spikes x fan-out / wall_s; ``total_spikes``; ``bytes_per_synapse``.
+* ``population`` (``--population B``): B networks on 1 thread and on all numba threads,
+  and, as the host's ceiling, the same B networks split over as many independent
+  single-threaded processes started together; the three alternate round by round
+  (``--repeats`` rounds) and the speedups are medians of the per-round ratios. Results of
+  1 and all threads must be bitwise identical.
 * ``cross_check``: a short run (``--check-steps``, float64, 1000 neurons) against the slow
   NumPy reference of ``tests/reference/snn_reference.py`` with the same random stream:
   identical spike trains and weights equal to 1e-9, or the script exits with status 1.
@@ -38,6 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -86,13 +92,66 @@ def measure_cold_compile() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+# One of the independent single-threaded processes that give the host's own ceiling for a
+# population: it builds and warms its networks, says "ready", waits for a line on stdin so
+# that all processes start together, and prints the wall time of one run.
+_PROCESS_WORKER = textwrap.dedent(
+    """
+    import sys, time
+    import numba
+    numba.set_num_threads(1)
+    from agents.snn import workload_w
+    n, fanout, dtype, networks, seed, steps = sys.argv[1:7]
+    build = dict(n_neurons=int(n), fanout=int(fanout), dtype=dtype,
+                 population_size=int(networks), seed=int(seed))
+    workload_w(**build).run(10)
+    net = workload_w(**build)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    t0 = time.perf_counter()
+    net.run(int(steps))
+    print(time.perf_counter() - t0, flush=True)
+    """
+)
+
+
+def independent_processes_wall(n_neurons: int, steps: int, dtype: str, population: int,
+                               processes: int, seed: int = 0) -> float:
+    """Wall seconds for ``processes`` separate single-threaded processes, started together,
+    to run ``population`` networks between them (the slowest process's run). Nothing is
+    shared between them but the host, so this is the most that threads of one process
+    could obtain on this machine."""
+    share = np.diff(np.linspace(0, population, processes + 1).astype(int))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), NUMBA_NUM_THREADS="1")
+    workers = [subprocess.Popen([sys.executable, "-c", _PROCESS_WORKER, str(n_neurons),
+                                 str(FANOUT), dtype, str(int(k)), str(seed), str(steps)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                env=env, cwd=REPO_ROOT)
+               for k in share if k > 0]
+    for w in workers:
+        if w.stdout.readline().strip() != "ready":
+            raise RuntimeError("a population worker process failed to start")
+    for w in workers:
+        w.stdin.write("go\n")
+        w.stdin.flush()
+    walls = []
+    for w in workers:
+        out, _ = w.communicate()
+        if w.returncode != 0:
+            raise RuntimeError(f"a population worker process exited with {w.returncode}")
+        walls.append(float(out.strip().splitlines()[-1]))
+    return max(walls)
+
+
 def time_runs(n_neurons: int, steps: int, dtype: str, repeats: int, population: int = 1,
-              seed: int = 0, cpu: list | None = None) -> tuple[list[float], object]:
-    """Wall times of ``run(steps)`` on freshly built networks (after a warm-up run); the
-    process CPU times of the same runs are appended to ``cpu`` if given."""
-    warm = workload_w(n_neurons=n_neurons, fanout=FANOUT, dtype=dtype, population_size=population,
-                      seed=seed)
-    warm.run(10)
+              seed: int = 0, cpu: list | None = None,
+              warm_up: bool = True) -> tuple[list[float], object]:
+    """Wall times of ``run(steps)`` on freshly built networks (after a warm-up run unless
+    ``warm_up`` is False); the process CPU times of the same runs are appended to ``cpu``
+    if given."""
+    if warm_up:
+        workload_w(n_neurons=n_neurons, fanout=FANOUT, dtype=dtype, population_size=population,
+                   seed=seed).run(10)
     times = []
     net = None
     for _ in range(repeats):
@@ -215,31 +274,54 @@ def main(argv=None) -> int:
     if args.population > 0:
         B = args.population
         all_threads = numba.config.NUMBA_NUM_THREADS
-        figures = {}
+        # 1 thread, all threads and independent processes alternate run by run, so that a
+        # drift of the host (its clock, a neighbour's load) hits all alike; ratios are the
+        # medians of the per-round ratios
+        walls: dict = {1: [], all_threads: []}
+        cpus: dict = {1: [], all_threads: []}
+        process_walls: list = []
+        pops: dict = {}
         for threads in (1, all_threads):
             numba.set_num_threads(threads)
-            cpu: list = []
-            t, pop = time_runs(args.n, steps, args.dtype, args.repeats, population=B,
-                               seed=args.seed, cpu=cpu)
-            figures[threads] = (float(np.median(t)), pop, float(np.median(np.array(cpu) / t)))
+            workload_w(n_neurons=args.n, fanout=FANOUT, dtype=args.dtype, population_size=B,
+                       seed=args.seed).run(10)  # warm-up, and the thread pool
+        for _ in tqdm(range(args.repeats), desc="population rounds", leave=False):
+            for threads in (1, all_threads):
+                numba.set_num_threads(threads)
+                t, pops[threads] = time_runs(args.n, steps, args.dtype, 1, population=B,
+                                             seed=args.seed, cpu=cpus[threads], warm_up=False)
+                walls[threads] += t
+            process_walls.append(independent_processes_wall(args.n, steps, args.dtype, B,
+                                                            all_threads, seed=args.seed))
         numba.set_num_threads(1)
-        w1, pop1, _ = figures[1]
-        wn, popn, cores_used = figures[all_threads]
+        w1 = float(np.median(walls[1]))
+        wn = float(np.median(walls[all_threads]))
+        wp = float(np.median(process_walls))
+        one, many, procs = (np.array(x) for x in (walls[1], walls[all_threads], process_walls))
+        speedup = float(np.median(one / many))
+        host_ceiling = float(np.median(one / procs))
+        cores_used = float(np.median(np.array(cpus[all_threads]) / many))
+        pop1, popn = pops[1], pops[all_threads]
         identical = bool(np.array_equal(pop1.weights(), popn.weights())
                          and np.array_equal(pop1.spike_count, popn.spike_count))
-        speedup = w1 / wn
         result["population"] = {
             "networks": B, "threads": all_threads, "wall_1_thread_s": w1,
-            "wall_all_threads_s": wn,
+            "wall_all_threads_s": wn, "wall_independent_processes_s": wp,
+            "wall_runs_1_thread_s": walls[1], "wall_runs_all_threads_s": walls[all_threads],
+            "wall_runs_independent_processes_s": process_walls,
             "throughput_1_thread": B * duration / w1,
             "throughput_all_threads": B * duration / wn,
-            "speedup": speedup, "bitwise_identical_across_thread_counts": identical,
+            "speedup": speedup, "speedup_independent_processes": host_ceiling,
+            "bitwise_identical_across_thread_counts": identical,
             "cpu_per_wall_all_threads": cores_used,
         }
-        print(f"  population of {B}: 1 thread {w1:.3f} s ({B * duration / w1:.0f} network-s/s), "
-              f"{all_threads} threads {wn:.3f} s ({B * duration / wn:.0f} network-s/s): "
-              f"speedup {speedup:.2f}x, identical results {identical}; CPU s per wall s with "
-              f"{all_threads} threads: {cores_used:.2f} (cores actually obtained)")
+        print(f"  population of {B} (medians of {args.repeats} alternating rounds): 1 thread "
+              f"{w1:.3f} s ({B * duration / w1:.0f} network-s/s), {all_threads} threads {wn:.3f} s "
+              f"({B * duration / wn:.0f} network-s/s): speedup {speedup:.2f}x, identical results "
+              f"{identical}; CPU s per wall s with {all_threads} threads: {cores_used:.2f}")
+        print(f"  host ceiling: {all_threads} independent single-threaded processes sharing the "
+              f"{B} networks: {wp:.3f} s, speedup {host_ceiling:.2f}x over 1 thread "
+              f"(threads reach {speedup / host_ceiling:.0%} of it)")
 
     if args.brian2:
         module = load_brian2_module()
