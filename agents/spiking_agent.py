@@ -178,17 +178,18 @@ class _SpikingNetwork:
         self._counted = self.net.neuron_spike_count[:, self.outputs.start:self.outputs.stop].copy()
         self._elig = None
         if eligibility:
-            # The feedforward synapses come first in the engine's CSR order, input-major
-            # (pre i, post j at position i * n_out + j), so the window's eligibility is a
-            # (B, n_out, n_in) VIEW of the engine's records: no copy, no raster.
+            # The engine keeps the window's eligibility in post-major order (its post -> pre
+            # index, Network.accumulated_eligibility); the feedforward synapses are the only
+            # plastic ones, so for output j the entries are inputs 0 .. n_in-1 in order and
+            # the eligibility is a contiguous (B, n_out, n_in) VIEW: no copy, no raster.
             n_ff = n_in * n_out
             position = np.arange(n_ff)
-            if not (self._feedforward[:n_ff].all() and np.array_equal(
-                    self._weight_index, (position % n_out) * n_in + position // n_out)):
+            in_csr_order = (position % n_in) * n_out + position // n_in  # (j, i) -> i * n_out + j
+            if not (self._feedforward[:n_ff].all() and self.net.synapses.n_plastic == n_ff
+                    and np.array_equal(self.net.synapses.col_syn, in_csr_order)):
                 raise AssertionError("unexpected synapse order of the all-to-all projection")
-            elig = np.reshape(self.net.accumulated_eligibility()[:, :n_ff],
-                              (population_size, n_in, n_out), copy=False)
-            self._elig = elig.transpose(0, 2, 1)
+            self._elig = np.reshape(self.net.accumulated_eligibility(), (population_size, n_out, n_in),
+                                    copy=False)
 
     def set_weights(self, weights: np.ndarray, clear_eligibility: bool = False) -> None:
         """Every copy's weights from the agent's ``(n_out, n_in)`` matrix."""

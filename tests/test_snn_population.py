@@ -91,10 +91,14 @@ def test_parameter_variant_member_equals_network_built_with_those_parameters():
         pop.set_modulator_pulse("NE", 1.0)
 
 
-def _eligibility_only_network(population_size=2, network_indices=None):
+def _eligibility_only_network(population_size=2, network_indices=None, accumulating=False,
+                              sparse=True):
     """Sources -> LIF all-to-all (plastic), more sources -> LIF all-to-all (static: dense
-    rows, delay 3), a sparse LIF -> LIF projection (plastic) and fixed inhibition, under an eligibility-only rule: no conversions, one
-    decaying eligibility (pairs on pre and post spikes) and one that never decays."""
+    rows, delay 3), with ``sparse`` a sparse LIF -> LIF projection (plastic: the
+    post -> pre columns are then not contiguous runs of inputs), and fixed inhibition,
+    under an eligibility-only rule: no conversions; one decaying eligibility (pairs on pre
+    and post spikes) and one that never decays, or with ``accumulating`` two that never
+    decay (the engine keeps those outside its records, in post-major order)."""
     from agents.snn import (LIF, AllToAll, EligibilityTrace, FixedFanout, NetworkBuilder,
                             NeuronTrace, PlasticityRule, PoissonSource)
 
@@ -105,12 +109,14 @@ def _eligibility_only_network(population_size=2, network_indices=None):
     drive = builder.add_population("drive", 5, PoissonSource())
     builder.connect(src, out, AllToAll(), weight=4.0, plastic=True)
     builder.connect(drive, out, AllToAll(), weight=3.0, delay_steps=3)  # dense static rows
-    builder.connect(out, out, FixedFanout(3), weight=1.0, delay_steps=2, plastic=True)
+    if sparse:
+        builder.connect(out, out, FixedFanout(3), weight=1.0, delay_steps=2, plastic=True)
     builder.connect(out, out, FixedFanout(2), weight=-2.0)
     builder.set_background(out, 0.05, 8.0)
     rule = PlasticityRule(
         "eligibility_only", (NeuronTrace("x", 20.0, 1.0), NeuronTrace("y", 10.0, -0.5)),
-        (EligibilityTrace("fast", 50.0, on_pre_trace="y", on_post_trace="x"),
+        (EligibilityTrace("fast", math.inf if accumulating else 50.0, on_pre_trace="y",
+                          on_post_trace="x"),
          EligibilityTrace("sum", math.inf, on_pre_trace=None, on_post_trace="x")),
         (), w_min=-math.inf, w_max=math.inf)
     net = builder.build(population_size=population_size, seed=9, rule=rule,
@@ -132,13 +138,51 @@ def test_eligibility_only_rule_matches_reference_and_leaves_weights():
     ref = assert_matches_reference(net, 2500, chunks=(700, 1, 1799))
     assert np.array_equal(net.weights(), before)
     assert np.count_nonzero(ref[0]["eligibility"][1]) > 50  # the non-decaying sum grew
-    summed = net.accumulated_eligibility(1)
-    np.testing.assert_allclose(summed, net.eligibility()[:, 1], rtol=0, atol=1e-12)
     alone = _eligibility_only_network(1, network_indices=[1])
     alone.run(2500)
     assert np.array_equal(alone.eligibility()[0], net.eligibility()[1])
     assert np.array_equal(alone.spikes(0)[1], net.spikes(1)[1])
+    # one trace decays: the rule does not accumulate, its eligibility stays in the records
+    for trace in (0, 1):
+        with pytest.raises(ValueError, match="do not decay"):
+            net.accumulated_eligibility(trace)
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_accumulating_rule_matches_reference_in_post_major_order(sparse):
+    """Eligibility traces that never decay, pairing on pre and on post spikes: the engine
+    keeps them outside the records in post-major order (contiguous runs per postsynaptic
+    neuron; with ``sparse=False`` every column is a contiguous run of inputs, the fast
+    slice path). They equal the reference across epoch rebases, the weights never change,
+    member 1 equals a single network bitwise, and the live view is the post -> pre
+    index's order of what eligibility() reports in CSR order."""
+    from tests.test_snn_engine import assert_matches_reference
+
+    net = _eligibility_only_network(accumulating=True, sparse=sparse)
+    assert net._accumulates and net._syn.shape[2] == 2  # (w, t_last) records only
+    with_inputs = np.diff(net.synapses.col_ptr) > 0
+    assert net._col_dense[with_inputs].all() != sparse
+    before = net.weights()
+    ref = assert_matches_reference(net, 2500, chunks=(700, 1, 1799))
+    assert np.array_equal(net.weights(), before)
+    for trace in (0, 1):
+        assert np.count_nonzero(ref[0]["eligibility"][trace]) > 50
+        view = net.accumulated_eligibility(trace)
+        assert view.shape == (2, net.synapses.n_plastic)
+        assert np.array_equal(view, net.eligibility()[:, trace][:, net.synapses.col_syn])
+    alone = _eligibility_only_network(1, network_indices=[1], accumulating=True, sparse=sparse)
+    alone.run(2500)
+    assert np.array_equal(alone.eligibility()[0], net.eligibility()[1])
+    assert np.array_equal(alone.spikes(0)[1], net.spikes(1)[1])
+    assert not np.array_equal(net.eligibility()[0], net.eligibility()[1])
     net.clear_accumulated_eligibility(1)
-    assert not np.any(net.accumulated_eligibility(1))
-    with pytest.raises(ValueError, match="does not decay"):
-        net.accumulated_eligibility(0)
+    assert not np.any(net.accumulated_eligibility(1)) and np.any(net.accumulated_eligibility(0))
+    net.set_shared_weights(before[0], clear_accumulated_eligibility=True)
+    assert not np.any(net.eligibility())
+    state = net.state_dict()
+    net.run(300)
+    assert np.any(net.accumulated_eligibility(0))
+    net.load_state_dict(state)
+    assert not np.any(net.eligibility())
+    with pytest.raises(ValueError, match="trace 2"):
+        net.accumulated_eligibility(2)

@@ -26,6 +26,16 @@ Synapse records. The mutable state of synapse ``s`` of network ``b`` is one pack
 ``syn[b, s, :] = (w, t_last, C_0, C_1, ...)`` so that touching a synapse costs one cache
 line, not one per array (``t_last`` is an integer below 2**24 stored in the state dtype).
 
+Accumulating rules (no conversions, no pairing thresholds, eligibility traces that never
+decay: an agent's window eligibility, which the agent converts itself) keep no
+eligibility in the records, which are then ``(w, t_last)``: their eligibility is
+``acc[b, p, k]`` in the post -> pre index's order (:func:`_propagate_accumulating`), so a
+post spike adds one contiguous run (a slice of the presynaptic traces when its inputs are
+consecutive neurons) where the records took one cache line per incoming synapse.
+Measured on the CartPole population of 8: the pairings about 2x cheaper and the agent's
+trace update, which reads the eligibility as a contiguous ``(post, pre)`` matrix, 72 ->
+21 us per vector step; env steps per second 2.78x -> 3.26x PPO's.
+
 Lazy eligibility (why a synapse costs nothing between spikes). Time inside an epoch is
 counted from the network's epoch start ``e``. A plastic synapse stores its eligibilities
 in epoch units, ``C_k = c_k(t) a_k^-(t-e)``, which do NOT change while no spike touches
@@ -440,11 +450,73 @@ def _propagate_one_trace(n_spikes, spikes, slot, t_rel, row_ptr, row_dense, post
 
 
 @numba.njit(cache=True, _nrt=False)
+def _propagate_accumulating(n_spikes, spikes, slot, t_rel, pre_pairs, two_channels, row_ptr,
+                            row_dense, post, delay, plastic_stop, col_ptr, col_pre, col_dense,
+                            syn, table, traces, elig_pre_trace, elig_pre_gain, elig_post_trace,
+                            elig_post_gain, input_buffer, acc, acc_position):
+    """Steps 5 and 6 of ONE network for an accumulating rule (no conversions, no
+    thresholds, eligibility traces that do not decay): the pairings of the general loop,
+    the same terms added in the same order, into ``acc[p, k]`` (post-major, see
+    network.py) instead of the records. A post spike's pairings are one contiguous run of
+    ``acc``, and with ``col_dense`` one contiguous slice of the presynaptic traces."""
+    n_slots = U(input_buffer.shape[0])
+    n_elig = U(acc.shape[1])
+    slot_now = U(slot)
+    now = U(t_rel)
+    # 5. presynaptic spikes: pair outgoing plastic synapses (c += g x_post), deliver.
+    for q in range(U(n_spikes)):
+        i = U(spikes[q])
+        static_start = U(row_ptr[i])
+        if pre_pairs:
+            static_start = U(plastic_stop[i])
+            for s in range(U(row_ptr[i]), static_start):
+                j = U(post[s])
+                p = U(acc_position[s])
+                for k in range(n_elig):
+                    r = elig_pre_trace[k]
+                    if r != -2:
+                        x = traces[U(r), j] if r >= 0 else 1.0
+                        acc[p, k] += elig_pre_gain[k] * x * table[now, k]
+                weight = syn[s, U_W]
+                target = slot_now + U(delay[s])
+                if target >= n_slots:
+                    target -= n_slots
+                if two_channels and weight < 0.0:
+                    input_buffer[target, U(1), j] += weight
+                else:
+                    input_buffer[target, U(0), j] += weight
+        _deliver(static_start, U(row_ptr[i + U(1)]), row_dense[i] != 0, slot_now, two_channels,
+                 post, delay, syn, input_buffer)
+    # 6. postsynaptic spikes: pair incoming plastic synapses (c += g x_pre).
+    for q in range(U(n_spikes)):
+        j = U(spikes[q])
+        first = U(col_ptr[j])
+        stop = U(col_ptr[j + U(1)])
+        for k in range(n_elig):
+            r = elig_post_trace[k]
+            if r == -2 or stop == first:
+                continue
+            gain = elig_post_gain[k]
+            scale = table[now, k]
+            if r == -1:
+                for p in range(first, stop):
+                    acc[p, k] += gain * 1.0 * scale
+            elif col_dense[j]:
+                x_pre = traces[U(r), U(col_pre[first]):]
+                for m in range(stop - first):
+                    acc[first + m, k] += gain * x_pre[m] * scale
+            else:
+                x_pre = traces[U(r)]
+                for p in range(first, stop):
+                    acc[p, k] += gain * x_pre[U(col_pre[p])] * scale
+
+
+@numba.njit(cache=True, _nrt=False)
 def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs, two_channels,
                       row_ptr, row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre,
                       syn, table, conv_elig, elig_pow, w_min, w_max, traces, elig_pre_trace, elig_pre_gain,
                       elig_post_trace, elig_post_gain, has_threshold, threshold, threshold_mod,
-                      threshold_shift, mod_levels, input_buffer):
+                      threshold_shift, mod_levels, input_buffer, acc, acc_position, col_dense):
     """Steps 5 and 6 of one step of ONE network (arrays without the network axis).
 
     ``converts``: the rule converts eligibility into weight (a touched synapse is brought
@@ -456,6 +528,12 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs,
 
     A separate, small function on purpose: inside the big step loop LLVM kept reloading
     array shapes and strides, and the synapse loop cost about 4x more (measured)."""
+    if acc.shape[0] > 0:
+        _propagate_accumulating(n_spikes, spikes, slot, t_rel, pre_pairs, two_channels, row_ptr,
+                                row_dense, post, delay, plastic_stop, col_ptr, col_pre,
+                                col_dense, syn, table, traces, elig_pre_trace, elig_pre_gain,
+                                elig_post_trace, elig_post_gain, input_buffer, acc, acc_position)
+        return
     n_slots = U(input_buffer.shape[0])
     n_elig = U(syn.shape[1]) - U_ELIG
     slot_now = U(slot)
@@ -560,6 +638,8 @@ def run_population(
     # recording and scratch
     spike_count, neuron_spike_count, spike_times, spike_ids, spike_written, probe_ids,
     probe_period, probe_times, probe_v, probe_s1, probe_mod, probe_written, spikes,
+    # accumulating rules: eligibility in post-major order (network.py)
+    acc, acc_position, col_dense,
 ):
     """Advance networks ``first .. stop-1`` by ``n_steps`` steps from absolute step
     ``t_start``, one network after the other (one call per thread chunk: a call's
@@ -575,7 +655,7 @@ def run_population(
         n_slots = input_buffer.shape[1]
         two_channels = input_buffer.shape[2] == 2
         n_traces = traces.shape[1]
-        n_elig = syn.shape[2] - ELIG_COL
+        n_elig = elig_pre_trace.shape[0]  # the rule's (records lack them when accumulating)
         n_conv = conv_elig.shape[0]
         # plastic synapses pair even when nothing converts (an eligibility-only rule: the
         # weights are set from outside, e.g. by an agent's own three-factor update)
@@ -684,7 +764,7 @@ def run_population(
                 row_dense, post, delay, plastic_stop, col_ptr, col_syn, col_pre, syn[b], table[b], conv_elig, elig_pow,
                 w_min, w_max, traces[b], elig_pre_trace, elig_pre_gain, elig_post_trace,
                 elig_post_gain, has_threshold, threshold, threshold_mod, threshold_shift,
-                mod_level[b], input_buffer[b])
+                mod_level[b], input_buffer[b], acc[b], acc_position, col_dense)
 
             # 7. neuron trace increments of this step's spikes.
             for r in range(n_traces):
@@ -730,23 +810,13 @@ def rebase_population(first, stop, t, epoch_start, row_ptr, plastic_stop, syn, t
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
-def fill_records(syn, column, values, zero_column):
-    """``syn[b, s, column] = values[s]`` (unless ``column < 0``) and ``syn[b, s,
-    zero_column] = 0`` (unless ``zero_column < 0``) for every network ``b`` and synapse
-    ``s``: shared weights and a cleared eligibility in one pass over the records (each
-    pass is a walk over every record of every network, about 1 ns per record)."""
+def fill_records(syn, column, values):
+    """``syn[b, s, column] = values[s]`` for every network ``b`` and synapse ``s``: shared
+    weights in one pass over the records (about 1 ns per record)."""
     for b in range(syn.shape[0]):
         syn_b = syn[b]
-        if column >= 0 and zero_column >= 0:
-            for s in range(U(syn.shape[1])):
-                syn_b[s, U(column)] = values[s]
-                syn_b[s, U(zero_column)] = 0.0
-        elif column >= 0:
-            for s in range(U(syn.shape[1])):
-                syn_b[s, U(column)] = values[s]
-        elif zero_column >= 0:
-            for s in range(U(syn.shape[1])):
-                syn_b[s, U(zero_column)] = 0.0
+        for s in range(U(syn.shape[1])):
+            syn_b[s, U(column)] = values[s]
 
 
 @numba.njit(cache=True, _nrt=False)

@@ -344,6 +344,26 @@ def _dense_rows(synapses: CSRSynapses) -> np.ndarray:
     return dense
 
 
+def _dense_columns(synapses: CSRSynapses) -> np.ndarray:
+    """1 for each postsynaptic neuron whose plastic incoming synapses (its post -> pre
+    entries) come from consecutive presynaptic neurons in order, else 0 (uint8, one per
+    neuron)."""
+    n = synapses.col_ptr.size - 1
+    dense = np.zeros(n, dtype=np.uint8)
+    counts = np.diff(synapses.col_ptr)
+    if synapses.col_pre.size == 0:
+        return dense
+    column = np.repeat(np.arange(n), counts)
+    pre = synapses.col_pre.astype(np.int64)
+    first = np.zeros(pre.size, dtype=bool)
+    first[synapses.col_ptr[:-1][counts > 0]] = True
+    follows = np.ones(pre.size, dtype=bool)
+    follows[1:] = pre[1:] == pre[:-1] + 1
+    broken = np.bincount(column[~(first | follows)], minlength=n)
+    dense[(broken == 0) & (counts > 0)] = 1
+    return dense
+
+
 def _null_rule() -> PlasticityRule:
     """Stand-in used when a network has no plasticity: no conversions, so never touched."""
     from agents.snn.plasticity import EligibilityTrace
@@ -457,8 +477,29 @@ class Network:
         self._packed = pack_rule(plastic_rule, names, dt_ms)
         S = synapses.n_synapses
         n_elig = self._packed.elig_decay.size
-        # packed records (w, t_last, c_0, ...), see kernels.py
-        self._syn = np.zeros((B, S, kernels.ELIG_COL + n_elig), dtype=fdt)
+        # An accumulating rule (no conversions, eligibility traces that do not decay, no
+        # pairing thresholds: an agent's window eligibility) keeps its eligibility out of
+        # the records, in post-major order (the post -> pre index's order): a post spike
+        # then adds to one contiguous run instead of one record per incoming synapse, and
+        # an all-to-all projection's eligibility is a contiguous (post, pre) matrix (see
+        # accumulated_eligibility). Measured on the CartPole population: the pairings
+        # about 2x cheaper, the agent's trace update reading it about 2x too.
+        self._accumulates = bool(
+            rule is not None and self._packed.conv_elig.size == 0 and n_elig > 0
+            and synapses.n_plastic > 0 and np.all(self._packed.elig_decay == 1.0)
+            and not np.any(self._packed.elig_has_threshold))
+        self._acc = np.zeros((B, synapses.n_plastic, n_elig) if self._accumulates else (B, 0, 0),
+                             dtype=fdt)
+        # where each plastic synapse's eligibility sits in _acc (pre-side pairings)
+        self._acc_position = np.zeros(S if self._accumulates else 0, dtype=np.int64)
+        if self._accumulates:
+            self._acc_position[synapses.col_syn] = np.arange(synapses.n_plastic)
+        # columns whose plastic synapses come from consecutive presynaptic neurons: a post
+        # spike's pairing reads the presynaptic traces as one contiguous slice
+        self._col_dense = _dense_columns(synapses)
+        # packed records (w, t_last, c_0, ...), see kernels.py; (w, t_last) when accumulating
+        record_elig = 0 if self._accumulates else n_elig
+        self._syn = np.zeros((B, S, kernels.ELIG_COL + record_elig), dtype=fdt)
         self._syn[:, :, kernels.W_COL] = synapses.initial_weight
         synapses.initial_weight = None  # the live copy is in _syn; don't hold 8 more bytes/synapse
         self.traces = np.zeros((B, self._packed.trace_decay.size, n), dtype=fdt)
@@ -536,7 +577,6 @@ class Network:
         self._probe_mod = np.zeros((B, probe_capacity, len(modulators)))
         self._probe_written = np.zeros(B, dtype=np.int64)
         self._spike_scratch = np.zeros((B, n), dtype=np.int32)
-        self._no_values = np.zeros(0)  # fill_records' values when it only clears
 
     # ------------------------------------------------------------------ running
     def run(self, n_steps: int, release: np.ndarray | None = None) -> None:
@@ -594,6 +634,7 @@ class Network:
             self._spike_written,
             self._probe_ids, self._probe_period, self._probe_times, self._probe_v,
             self._probe_s1, self._probe_mod, self._probe_written, self._spike_scratch,
+            self._acc, self._acc_position, self._col_dense,
         )
         _for_each_network(self.population_size,
                           lambda first, stop: kernels.run_population(first, stop, *args))
@@ -719,6 +760,11 @@ class Network:
         self.flush()
         # after a flush c holds its value decayed into the NEXT step (pre-increment), so
         # undo one decay step to report c at the end of step t-1.
+        if self._accumulates:  # nothing decays, nothing is pending: the sums themselves
+            elig = np.zeros((self.population_size, self._acc.shape[2], self.synapses.n_synapses),
+                            dtype=self.dtype)
+            elig[:, :, self.synapses.col_syn] = np.moveaxis(self._acc, 2, 1)
+            return elig
         decay = self._packed.elig_decay[None, :, None]
         elig = np.moveaxis(self._syn[:, :, kernels.ELIG_COL:], 2, 1).astype(np.float64)
         return (elig / decay).astype(self.dtype)
@@ -835,8 +881,8 @@ class Network:
         nothing converts (nothing is pending then), no bound check when the bounds are
         infinite or nothing is plastic, and one kernel pass over the records (numpy's
         strided assignment cost several times more, measured).
-        ``clear_accumulated_eligibility``: in the same pass, what
-        :meth:`clear_accumulated_eligibility` does (the start of an agent's window)."""
+        ``clear_accumulated_eligibility``: then what :meth:`clear_accumulated_eligibility`
+        does (the start of an agent's window)."""
         w = np.asarray(weights, dtype=np.float64)
         if self._packed.conv_elig.size and self.synapses.n_plastic:
             self.set_weights(w)
@@ -852,30 +898,36 @@ class Network:
             wp = w[self.synapses.plastic]
             if wp.min() < self.rule.w_min or wp.max() > self.rule.w_max:
                 raise ValueError("plastic weights outside the rule's bounds")
-        zero_column = -1
+        kernels.fill_records(self._syn, kernels.W_COL, w)
         if clear_accumulated_eligibility:
-            self.accumulated_eligibility()  # checks the rule
-            zero_column = kernels.ELIG_COL
-        kernels.fill_records(self._syn, kernels.W_COL, w, zero_column)
+            self.clear_accumulated_eligibility()
 
     def accumulated_eligibility(self, trace: int = 0) -> np.ndarray:
-        """Live, writable view ``(population_size, n_synapses)`` of eligibility trace
-        ``trace`` of an eligibility-only rule (no conversions) whose trace does not decay
-        (``tau_ms = inf``): the running sum of its pairings since it was last set, e.g.
-        to 0 before a window (nothing is lazy about it then: the view is exact between
-        runs). Lets an agent that applies its own three-factor update read a window's
-        eligibility without a copy. ValueError for any other rule."""
-        pk = self._packed
-        if self.rule is None or pk.conv_elig.size or not 0 <= trace < pk.elig_decay.size \
-                or pk.elig_decay[trace] != 1.0:
-            raise ValueError(f"accumulated_eligibility needs a rule without conversions whose "
-                             f"eligibility trace {trace} does not decay (tau_ms=inf)")
-        return self._syn[:, :, kernels.ELIG_COL + trace]
+        """Live, writable view ``(population_size, n_plastic)`` of eligibility trace ``trace``
+        of an accumulating rule (no conversions, no pairing thresholds, eligibility traces
+        that do not decay: ``tau_ms = inf``): the running sum of its pairings since it was
+        last set, e.g. to 0 before a window (exact between runs: nothing is lazy about it).
+        Lets an agent that applies its own three-factor update read a window's eligibility
+        without a copy. The order is post-major, the post -> pre index's
+        (``synapses.col_syn``: entry ``p`` is the synapse ``col_syn[p]`` in CSR order), so the
+        eligibility of an all-to-all projection of ``n_pre`` inputs onto ``n_post`` neurons,
+        when it is the only plastic one, reshapes to a contiguous ``(population_size,
+        n_post, n_pre)`` array. :meth:`eligibility` gives it in CSR order (a copy).
+        ValueError for any other rule."""
+        if not self._accumulates or not 0 <= trace < self._acc.shape[2]:
+            raise ValueError(f"accumulated_eligibility needs a rule without conversions or "
+                             f"pairing thresholds whose eligibility traces do not decay "
+                             f"(tau_ms=inf), and trace {trace} among them")
+        return self._acc[:, :, trace]
 
-    def clear_accumulated_eligibility(self, trace: int = 0) -> None:
-        """Set :meth:`accumulated_eligibility` of every network to 0 (one kernel pass)."""
-        self.accumulated_eligibility(trace)  # checks the rule
-        kernels.fill_records(self._syn, -1, self._no_values, kernels.ELIG_COL + trace)
+    def clear_accumulated_eligibility(self, trace: int | None = None) -> None:
+        """Set :meth:`accumulated_eligibility` of every network to 0: trace ``trace``, or
+        every trace (None)."""
+        if trace is None:
+            self.accumulated_eligibility(0)  # checks the rule
+            self._acc[...] = 0.0
+        else:
+            self.accumulated_eligibility(trace)[...] = 0.0
 
     def spike_raster(self, since: int, out: np.ndarray | None = None,
                      spike_count_before: np.ndarray | None = None) -> np.ndarray:
@@ -936,7 +988,7 @@ class Network:
         return out
 
     _STATE = ("t", "v", "s1", "s2", "_refractory", "_input_buffer", "_bg_next", "_bg_draw",
-              "_syn", "traces", "_epoch_table", "_epoch_start", "_segment_sign",
+              "_syn", "_acc", "traces", "_epoch_table", "_epoch_start", "_segment_sign",
               "modulator_levels", "spike_count", "neuron_spike_count", "_source_prob", "_trig_last_pre", "_trig_count",
               "_scheduled")
 
@@ -951,8 +1003,12 @@ class Network:
         B = self.population_size
         per_syn = s.post.itemsize + s.delay.itemsize + self._syn.shape[2] * self._syn.itemsize
         per_plastic_extra = s.col_syn.itemsize + s.col_pre.itemsize
+        if self._accumulates:  # the eligibility outside the records, and where it sits
+            per_syn += self._acc_position.itemsize
+            per_plastic_extra += self._acc.shape[2] * self._acc.itemsize
         pointers = s.row_ptr.nbytes + s.plastic_stop.nbytes + s.col_ptr.nbytes
-        total = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self._syn)) + pointers
+        total = sum(a.nbytes for a in (s.post, s.delay, s.col_syn, s.col_pre, self._syn,
+                                       self._acc, self._acc_position)) + pointers
         n_syn = max(s.n_synapses, 1)
         return {
             "total": int(total),
