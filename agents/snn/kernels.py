@@ -372,6 +372,22 @@ def _pairing(x, k, has_threshold, threshold, threshold_mod, threshold_shift, mod
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
+def _deliver_weight(s, j, slot_now, two_channels, delay, syn, input_buffer):
+    """Add the current weight of synapse ``s`` (uint64, onto neuron ``j``) to its target's
+    input slot ``delay[s]`` steps ahead: channel 1 takes negative weights when there are
+    two channels."""
+    n_slots = U(input_buffer.shape[0])
+    weight = syn[s, U_W]
+    target = slot_now + U(delay[s])
+    if target >= n_slots:
+        target -= n_slots
+    if two_channels and weight < 0.0:
+        input_buffer[target, U(1), j] += weight
+    else:
+        input_buffer[target, U(0), j] += weight
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _deliver(start, stop, dense, slot_now, two_channels, post, delay, syn, input_buffer):
     """Add the current weight of synapses ``start .. stop-1`` (uint64, one row) to their
     targets' input slots: the loop for weights that need no update. ``dense``: the row's
@@ -459,7 +475,6 @@ def _propagate_accumulating(n_spikes, spikes, slot, t_rel, pre_pairs, two_channe
     the same terms added in the same order, into ``acc[p, k]`` (post-major, see
     network.py) instead of the records. A post spike's pairings are one contiguous run of
     ``acc``, and with ``col_dense`` one contiguous slice of the presynaptic traces."""
-    n_slots = U(input_buffer.shape[0])
     n_elig = U(acc.shape[1])
     slot_now = U(slot)
     now = U(t_rel)
@@ -477,14 +492,7 @@ def _propagate_accumulating(n_spikes, spikes, slot, t_rel, pre_pairs, two_channe
                     if r != -2:
                         x = traces[U(r), j] if r >= 0 else 1.0
                         acc[p, k] += elig_pre_gain[k] * x * table[now, k]
-                weight = syn[s, U_W]
-                target = slot_now + U(delay[s])
-                if target >= n_slots:
-                    target -= n_slots
-                if two_channels and weight < 0.0:
-                    input_buffer[target, U(1), j] += weight
-                else:
-                    input_buffer[target, U(0), j] += weight
+                _deliver_weight(s, j, slot_now, two_channels, delay, syn, input_buffer)
         _deliver(static_start, U(row_ptr[i + U(1)]), row_dense[i] != 0, slot_now, two_channels,
                  post, delay, syn, input_buffer)
     # 6. postsynaptic spikes: pair incoming plastic synapses (c += g x_pre).
@@ -534,7 +542,6 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs,
                                 col_dense, syn, table, traces, elig_pre_trace, elig_pre_gain,
                                 elig_post_trace, elig_post_gain, input_buffer, acc, acc_position)
         return
-    n_slots = U(input_buffer.shape[0])
     n_elig = U(syn.shape[1]) - U_ELIG
     slot_now = U(slot)
     touch_pre = converts or (pairs and pre_pairs)
@@ -566,14 +573,7 @@ def _propagate_spikes(n_spikes, spikes, slot, t_rel, converts, pairs, pre_pairs,
                         x = _pairing(x, k, has_threshold, threshold, threshold_mod,
                                      threshold_shift, mod_levels)
                         syn[s, U_ELIG + k] += elig_pre_gain[k] * x * table[U(t_rel), k]
-                weight = syn[s, U_W]
-                target = slot_now + U(delay[s])
-                if target >= n_slots:
-                    target -= n_slots
-                if two_channels and weight < 0.0:
-                    input_buffer[target, U(1), j] += weight
-                else:
-                    input_buffer[target, U(0), j] += weight
+                _deliver_weight(s, j, slot_now, two_channels, delay, syn, input_buffer)
         _deliver(static_start, U(row_ptr[i + U(1)]), row_dense[i] != 0, slot_now, two_channels,
                  post, delay, syn, input_buffer)
     # 6. postsynaptic spikes: update + pair incoming plastic synapses.
